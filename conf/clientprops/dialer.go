@@ -1,0 +1,120 @@
+package clientprops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Dialer returns the function linkproxy dials upstream brokers with, both
+// for its own raw connections and (through KgoOpts) for franz-go. It
+// applies:
+//
+//   - client.dns.lookup: every resolved address is tried in turn until one
+//     connects. resolve_canonical_bootstrap_servers_only only changes how
+//     Kafka expands bootstrap names, which linkproxy does not do, so it
+//     dials the same way.
+//   - socket.connection.setup.timeout.ms and .max.ms: the timeout of each
+//     address attempt starts at the former and doubles (with jitter) for
+//     each consecutive failed dial of the same address, up to the latter,
+//     as Kafka does per node.
+//   - send.buffer.bytes and receive.buffer.bytes, unless -1.
+//
+// TLS, when supported, will wrap the connections returned here.
+func (p *Props) Dialer() func(ctx context.Context, network, host string) (net.Conn, error) {
+	return newDialer(p).dial
+}
+
+func newDialer(p *Props) *dialer {
+	return &dialer{
+		setup:    p.Duration("socket.connection.setup.timeout.ms"),
+		setupMax: p.Duration("socket.connection.setup.timeout.max.ms"),
+		sendBuf:  int(p.Int("send.buffer.bytes")),
+		recvBuf:  int(p.Int("receive.buffer.bytes")),
+		lookup:   net.DefaultResolver.LookupNetIP,
+		failures: make(map[string]int),
+	}
+}
+
+type dialer struct {
+	setup, setupMax  time.Duration
+	sendBuf, recvBuf int // -1: OS default
+	// lookup is net.DefaultResolver.LookupNetIP, replaceable in tests
+	// to give one name several addresses.
+	lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
+
+	mu       sync.Mutex
+	failures map[string]int // consecutive failed dials by address
+}
+
+func (d *dialer) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", address, err)
+	}
+	ips, err := d.resolve(ctx, network, host)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", address, err)
+	}
+
+	nd := net.Dialer{
+		Timeout:        Backoff(d.setup, d.setupMax, d.failed(address)),
+		ControlContext: d.control,
+	}
+	var errs []error
+	for _, ip := range ips {
+		conn, err := nd.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+		if err == nil {
+			if err := d.tune(conn); err != nil {
+				conn.Close()
+				return nil, fmt.Errorf("dial %s: %w", address, err)
+			}
+			d.record(address, true)
+			return conn, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break // the caller gave up; the remaining addresses would fail the same way
+		}
+	}
+	d.record(address, false)
+	return nil, fmt.Errorf("dial %s: %w", address, errors.Join(errs...))
+}
+
+func (d *dialer) resolve(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{ip}, nil
+	}
+	ipNetwork := "ip"
+	switch network {
+	case "tcp4":
+		ipNetwork = "ip4"
+	case "tcp6":
+		ipNetwork = "ip6"
+	}
+	ips, err := d.lookup(ctx, ipNetwork, host)
+	if err == nil && len(ips) == 0 {
+		err = fmt.Errorf("no addresses for %s", host)
+	}
+	return ips, err
+}
+
+func (d *dialer) failed(address string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.failures[address]
+}
+
+func (d *dialer) record(address string, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ok {
+		delete(d.failures, address)
+	} else {
+		d.failures[address]++
+	}
+}

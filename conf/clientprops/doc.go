@@ -1,0 +1,25 @@
+// Package clientprops is linkproxy's one parser of Kafka client properties,
+// shared by the proxy's upstream connection ([cluster] in the config file)
+// and, later, every cluster link.
+//
+// A [Registry] holds property definitions ([Def]): Kafka's name, type and
+// default, a validation, and whether linkproxy supports the property yet.
+// Known but unsupported properties (TLS and SASL for now) are refused with
+// the reason rather than ignored. [Client] is the registry of client
+// properties; callers extend it with [Registry.With]:
+//
+//	links := clientprops.Client.With(clientprops.Def{
+//		Name: "link.mode", Type: clientprops.TypeString, Default: "destination",
+//		Validate: clientprops.OneOf("destination", "bidirectional"),
+//	})
+//	props, errs := links.Parse(table)
+//
+// Values may be written the Java way or the TOML way: 5000 or "5000" for
+// numbers, true or "true" for booleans, "a:9092,b:9092" or
+// ["a:9092", "b:9092"] for lists. Errors are [*Error] values naming the
+// property; the conf package adds the position in the file. Password values
+// never appear in errors, [Props.Redacted] or any fmt output of [Props].
+//
+// [Props.KgoOpts], [Props.Dialer] and [Backoff] turn the properties into
+// what linkproxy's upstream connections run with.
+package clientprops

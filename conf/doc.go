@@ -1,0 +1,59 @@
+// Package conf reads linkproxy's TOML configuration file.
+//
+// The file uses Kafka's own property names and defaults wherever Kafka has
+// one. Anything wrong or not supported yet is refused when linkproxy
+// starts, never ignored: Parse and Load report every problem at once, in
+// file order, each naming the table, the key, its line and the reason:
+//
+//	conf: linkproxy.toml:3: [cluster] "bootstrap.servers": empty: set it to the upstream brokers, e.g. "10.0.0.1:9092"
+//	conf: linkproxy.toml:12: [[listener]] #2 key "advertised_hostt": unknown key (did you mean "advertised_host"?)
+//
+// A complete file, with every key and its default:
+//
+//	# The Kafka cluster this proxy fronts. Besides name, the keys are Kafka
+//	# client properties for the upstream connection (package clientprops):
+//	# bootstrap.servers is required, the others default as in Kafka.
+//	[cluster]
+//	name = "west"
+//	"bootstrap.servers" = "10.0.0.1:9092,10.0.0.2:9092"  # or an array of strings
+//	"client.id" = "linkproxy"
+//	"client.dns.lookup" = "use_all_dns_ips"  # or resolve_canonical_bootstrap_servers_only
+//	"security.protocol" = "PLAINTEXT"        # SSL and SASL_* come with TLS/SASL support
+//	"metadata.max.age.ms" = 300000
+//	"request.timeout.ms" = 30000
+//	"retry.backoff.ms" = 100
+//	"retry.backoff.max.ms" = 1000
+//	"reconnect.backoff.ms" = 50
+//	"reconnect.backoff.max.ms" = 1000
+//	"socket.connection.setup.timeout.ms" = 10000
+//	"socket.connection.setup.timeout.max.ms" = 30000
+//	"connections.max.idle.ms" = 540000
+//	"send.buffer.bytes" = 131072    # -1: the OS default
+//	"receive.buffer.bytes" = 65536  # -1: the OS default
+//
+//	# Proxy-wide settings; the table and each key are optional.
+//	[proxy]
+//	"socket.request.max.bytes" = 104857600  # largest request accepted, as the Kafka broker property
+//	"connections.max.idle.ms" = 600000      # idle client connections are closed, as the Kafka broker property
+//	max_inflight_requests = 100             # per client connection
+//	passthrough_api_keys = []               # vendor API keys forwarded unparsed beyond the header, 0..32767
+//	log_level = "info"                      # trace, debug, info, warn or error
+//
+//	# Where clients connect; at least one. Clients bootstrap from listen;
+//	# the broker with node ID N is served on broker_port_base + N, on the
+//	# host of listen, and advertised to clients as advertised_host.
+//	[[listener]]
+//	name = "EXTERNAL"             # unique, upper case like Kafka listener names
+//	listen = "0.0.0.0:19092"      # IP or host name, and a non-zero port
+//	advertised_host = "proxy.example.com"  # defaults to the host of listen; required if that is 0.0.0.0 or ::
+//	"security.protocol" = "PLAINTEXT"      # the default; SSL and SASL_* come with TLS/SASL support
+//	broker_port_base = 19100      # defaults to the listen port + 1
+//
+//	[[listener]]
+//	name = "INTERNAL"
+//	listen = "127.0.0.1:29092"    # brokers on 29093 + node ID, advertised as 127.0.0.1
+//
+// Dotted keys may be quoted, as above, or bare: bootstrap.servers = "..."
+// means the same as "bootstrap.servers" = "...". Numbers of Kafka
+// properties may also be written as strings ("5000").
+package conf
