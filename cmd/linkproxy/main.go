@@ -1,0 +1,66 @@
+// Command linkproxy is a Kafka-protocol proxy for the network edge that
+// brings cluster linking to any Kafka-protocol cluster.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+const usage = `linkproxy: a Kafka-protocol edge proxy with cluster linking
+
+Usage:
+  linkproxy serve --config FILE                     run the proxy
+  linkproxy dev-cluster [--brokers N] [--listen HOST:PORT]
+                                                    run an in-process Kafka cluster for development
+  linkproxy demo                                    a dev cluster and a proxy with two listeners, live
+
+Run "linkproxy COMMAND -h" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stdout, stderr)
+	case "dev-cluster":
+		err = devCluster(ctx, args[1:], stdout, stderr)
+	case "demo":
+		err = demo(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "linkproxy: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "linkproxy %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(name, level string, w io.Writer) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:   name,
+		Level:  hclog.LevelFromString(level),
+		Output: w,
+	})
+}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/linkproxy/linkproxy/conf"
+	"github.com/linkproxy/linkproxy/proxy"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "TOML config file (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return fmt.Errorf("--config is required")
+	}
+	cfg, err := conf.Load(*path)
+	if err != nil {
+		return err
+	}
+	log := newLogger("linkproxy", cfg.Proxy.LogLevel, stderr)
+	p, err := proxy.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	return p.Run(ctx, func() {
+		for _, l := range p.Listeners() {
+			fmt.Fprintf(stdout, "ready listener=%s bootstrap=%s\n", l.Name(), l.BootstrapAddr())
+		}
+	})
+}

@@ -1,0 +1,288 @@
+package proxy
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/linkproxy/linkproxy/listeners"
+	"github.com/linkproxy/linkproxy/proxy/rewrite"
+	"github.com/linkproxy/linkproxy/proxy/wire"
+)
+
+const (
+	ioBufSize = 32 << 10
+	// maxResponseBytes bounds what the proxy buffers for one upstream
+	// response. Upstream brokers are trusted, so this is only a guard
+	// against a corrupt stream; fetch responses are bounded by the
+	// client's fetch.max.bytes well below it.
+	maxResponseBytes = 1 << 30
+)
+
+// pending is a request forwarded upstream whose response is awaited.
+// Brokers answer a connection's requests in order, so a FIFO suffices.
+type pending struct {
+	correlationID int32
+	key, version  int16
+}
+
+// client is the role of one client connection: it pumps requests to its
+// upstream broker and responses back, rewriting endpoints on the way.
+type client struct {
+	p    *Proxy
+	conn *listeners.Conn
+	up   net.Conn
+	log  hclog.Logger
+	stat *counters
+
+	inflight   chan pending
+	lastActive atomic.Int64 // unix nanos of the last frame either way
+
+	closeOnce sync.Once
+	done      chan struct{} // closed by close
+}
+
+func (p *Proxy) handle(c *listeners.Conn) {
+	log := p.log.With("listener", c.Listener.Name(), "kind", c.Kind.String(), "client", c.RemoteAddr().String())
+	if c.NodeID != listeners.Bootstrap {
+		log = log.With("broker", c.NodeID)
+	}
+	cl := &client{
+		p:        p,
+		conn:     c,
+		log:      log,
+		stat:     p.counters[c.Listener.Name()],
+		inflight: make(chan pending, p.cfg.Proxy.MaxInflightRequests),
+		done:     make(chan struct{}),
+	}
+	up, err := p.dialUpstream(p.ctx, c.NodeID)
+	if err != nil {
+		log.Warn("connection refused: upstream broker unreachable; check [cluster] bootstrap.servers and that the broker is up", "error", err)
+		c.Close()
+		return
+	}
+	cl.up = up
+	cl.touch()
+	if !p.track(cl) {
+		cl.close("proxy shutting down")
+		return
+	}
+	defer p.untrack(cl)
+	cl.stat.accepted.Add(1)
+	cl.stat.open.Add(1)
+	defer cl.stat.open.Add(-1)
+	log.Info("connection opened", "upstream", up.RemoteAddr().String())
+
+	reqDone := make(chan struct{})
+	go func() {
+		defer close(reqDone)
+		cl.pumpRequests()
+	}()
+	cl.pumpResponses()
+	<-reqDone
+}
+
+func (cl *client) touch() { cl.lastActive.Store(time.Now().UnixNano()) }
+
+// close ends both sides once; the first reason wins and is logged.
+func (cl *client) close(reason string) {
+	cl.closeOnce.Do(func() {
+		close(cl.done)
+		cl.conn.Close()
+		cl.up.Close()
+		cl.log.Info("connection closed", "reason", reason)
+	})
+}
+
+// closeErr closes for err, naming whose side failed.
+func (cl *client) closeErr(side string, err error) {
+	var tooLarge *wire.ErrTooLarge
+	var notKafka *wire.ErrNotKafka
+	switch {
+	case errors.Is(err, io.EOF):
+		cl.close(side + " closed the connection")
+	case errors.Is(err, net.ErrClosed):
+		cl.close("closed")
+	case errors.As(err, &notKafka) && notKafka.Protocol == "TLS" && side == "client":
+		cl.close(fmt.Sprintf("%v; configure the client with security.protocol=%s for listener %s",
+			err, cl.conn.Listener.SecurityProtocol(), cl.conn.Listener.Name()))
+	case errors.As(err, &tooLarge) && side == "client":
+		cl.close(fmt.Sprintf("request refused: %v; raise socket.request.max.bytes in [proxy] if the client is right", err))
+	default:
+		cl.close(fmt.Sprintf("%s: %v", side, err))
+	}
+}
+
+func (cl *client) pumpRequests() {
+	p := cl.p
+	rd := wire.NewReader(cl.conn, ioBufSize, p.cfg.Proxy.SocketRequestMaxBytes, &p.pool)
+	w := bufio.NewWriterSize(cl.up, ioBufSize)
+	for {
+		frame, err := rd.Next()
+		if err != nil {
+			cl.closeErr("client", err)
+			return
+		}
+		cl.touch()
+		cl.stat.requests.Add(1)
+		cl.stat.bytesIn.Add(int64(len(frame)))
+		expect, err := cl.admit(frame)
+		if err != nil {
+			cl.stat.refused.Add(1)
+			p.pool.Put(frame)
+			cl.log.Warn("request refused", "error", err)
+			cl.close("request refused: " + err.Error())
+			return
+		}
+		if expect.key >= 0 {
+			select { // bounds requests in flight: blocks when full
+			case cl.inflight <- expect:
+			case <-cl.done:
+				p.pool.Put(frame)
+				return
+			}
+		}
+		_, err = w.Write(frame)
+		p.pool.Put(frame)
+		if err == nil && rd.Buffered() == 0 {
+			err = w.Flush()
+		}
+		if err != nil {
+			cl.closeErr("upstream", err)
+			return
+		}
+	}
+}
+
+// admit checks a request the proxy is about to forward and returns the
+// response it expects (key -1 when the request gets no response).
+func (cl *client) admit(frame []byte) (pending, error) {
+	h, err := wire.PeekRequestHeader(frame)
+	if err != nil {
+		return pending{}, err
+	}
+	maxV, ok := cl.p.apis.max(h.APIKey)
+	switch {
+	case !ok:
+		return pending{}, fmt.Errorf("unknown api key %d (v%d); if it is a vendor extension, list it in [proxy] passthrough_api_keys", h.APIKey, h.APIVersion)
+	case h.APIVersion < 0:
+		return pending{}, fmt.Errorf("%s v%d: negative version", apiName(h.APIKey), h.APIVersion)
+	// ApiVersions is exempt: clients send their newest version first and
+	// brokers answer an unknown one in a form every version can read.
+	case h.APIVersion > maxV && h.APIKey != 18:
+		return pending{}, fmt.Errorf("%s v%d is above v%d, the newest version the proxy advertised", apiName(h.APIKey), h.APIVersion, maxV)
+	}
+	exp := pending{correlationID: h.CorrelationID, key: h.APIKey, version: h.APIVersion}
+	if h.APIKey == 0 { // acks=0 produce requests get no response
+		h, err = wire.ParseRequestHeader(frame, rewrite.FlexibleRequestHeader(h.APIKey, h.APIVersion))
+		if err != nil {
+			return pending{}, err
+		}
+		acks, err := wire.ProduceAcks(frame[h.BodyOffset:], h.APIVersion, rewrite.FlexibleRequestHeader(h.APIKey, h.APIVersion))
+		if err != nil {
+			return pending{}, err
+		}
+		if acks == 0 {
+			exp.key = -1
+		}
+	}
+	return exp, nil
+}
+
+func (cl *client) pumpResponses() {
+	p := cl.p
+	rd := wire.NewReader(cl.up, ioBufSize, maxResponseBytes, &p.pool)
+	w := bufio.NewWriterSize(cl.conn, ioBufSize)
+	for {
+		frame, err := rd.Next()
+		if err != nil {
+			cl.closeErr("upstream", err)
+			return
+		}
+		cl.touch()
+		out, err := cl.response(frame)
+		if err != nil {
+			p.pool.Put(frame)
+			cl.log.Error("cannot forward response; closing the connection, the client will retry", "error", err)
+			cl.close("bad response: " + err.Error())
+			return
+		}
+		_, err = w.Write(out)
+		cl.stat.bytesOut.Add(int64(len(out)))
+		if &out[0] != &frame[0] {
+			cl.stat.rewritten.Add(1)
+			p.pool.Put(out)
+		}
+		p.pool.Put(frame)
+		if err == nil && rd.Buffered() == 0 {
+			err = w.Flush()
+		}
+		if err != nil {
+			cl.closeErr("client", err)
+			return
+		}
+	}
+}
+
+// response matches a response frame to its request and rewrites it if its
+// API carries endpoints. It returns frame itself when nothing changes.
+func (cl *client) response(frame []byte) ([]byte, error) {
+	corr, err := wire.ResponseCorrelationID(frame)
+	if err != nil {
+		return nil, err
+	}
+	var req pending
+	select {
+	case req = <-cl.inflight:
+	default:
+		return nil, fmt.Errorf("response with correlation id %d to no request", corr)
+	}
+	if req.correlationID != corr {
+		return nil, fmt.Errorf("response with correlation id %d, expected %d (%s)", corr, req.correlationID, apiName(req.key))
+	}
+	isVersions := req.key == 18
+	if !isVersions && !rewrite.NeedsRewrite(req.key, req.version) {
+		return frame, nil
+	}
+	off, err := wire.ResponseBodyOffset(frame, rewrite.FlexibleResponseHeader(req.key, req.version))
+	if err != nil {
+		return nil, err
+	}
+	body := frame[off:]
+	dst := cl.p.pool.Get(len(frame) + 256)[:off] // room for longer hosts
+	copy(dst, frame[:off])
+	var out []byte
+	if isVersions {
+		out, err = rewrite.ClampApiVersions(req.version, body, cl.p.apis.max, dst)
+	} else {
+		var seen []rewrite.Broker
+		out, seen, err = rewrite.Response(req.key, req.version, body, cl.conn.Listener, dst)
+		cl.p.observe(seen)
+	}
+	if err != nil || (len(out) > 0 && len(body) > 0 && &out[0] == &body[0]) {
+		cl.p.pool.Put(dst)
+		if err != nil {
+			return nil, fmt.Errorf("%s v%d: %w", apiName(req.key), req.version, err)
+		}
+		return frame, nil
+	}
+	binaryPutLength(out)
+	return out, nil
+}
+
+func apiName(key int16) string {
+	return fmt.Sprintf("%s(%d)", kmsgName(key), key)
+}
+
+// idleSince reports whether the connection had no traffic since t and
+// awaits no response.
+func (cl *client) idleSince(t time.Time) bool {
+	return cl.lastActive.Load() < t.UnixNano() && len(cl.inflight) == 0
+}
