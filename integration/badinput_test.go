@@ -29,13 +29,18 @@ func expectClosed(t *testing.T, c net.Conn) {
 	}
 }
 
+// metadataWorks checks a connection still answers, with every broker.
 func metadataWorks(t *testing.T, rc *rawConn) {
 	t.Helper()
-	req := kmsg.NewPtrMetadataRequest()
-	req.Version = 9
-	if m := rc.must(req).(*kmsg.MetadataResponse); len(m.Brokers) != 3 {
-		t.Fatalf("bystander connection: %d brokers", len(m.Brokers))
+	if m := rc.must(newMetadata(9)).(*kmsg.MetadataResponse); len(m.Brokers) < 3 {
+		t.Fatalf("metadata on a working connection: %d brokers", len(m.Brokers))
 	}
+}
+
+func newMetadata(v int16) *kmsg.MetadataRequest {
+	req := kmsg.NewPtrMetadataRequest()
+	req.Version = v
+	return req
 }
 
 // closedFor returns the reason logged when the connection from local closed.
