@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -148,5 +149,29 @@ func TestPoolClasses(t *testing.T) {
 			t.Fatalf("Get(%d) len %d", n, len(b))
 		}
 		p.Put(b)
+	}
+}
+
+// An oversized length prefix is refused on its 4 bytes alone: no buffer of
+// the announced size is ever allocated.
+func TestTooLargeAllocatesNothing(t *testing.T) {
+	in := binary.BigEndian.AppendUint32(nil, 100<<20)
+	var pool Pool
+	allocs := testing.AllocsPerRun(50, func() {
+		r := NewReader(bytes.NewReader(in), 16, 1<<20, &pool)
+		if _, err := r.Next(); err == nil {
+			t.Fatal("accepted")
+		}
+	})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := NewReader(bytes.NewReader(in), 16, 1<<20, &pool)
+	r.Next()
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<10 {
+		t.Fatalf("refusing a 100 MiB frame allocated %d bytes", grew)
+	}
+	if allocs > 4 { // the bufio.Reader, its buffer, the Reader and the error
+		t.Fatalf("%v allocations", allocs)
 	}
 }

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+const (
+	host         = "127.0.0.1"
+	listenerName = "BENCH"
+	readyTimeout = 30 * time.Second
+	stopGrace    = 10 * time.Second
+)
+
+// target is one way to reach the cluster: directly or through the proxy.
+type target struct {
+	name  string // "direct" or "proxy"
+	seeds []string
+}
+
+// bench holds what every phase needs.
+type bench struct {
+	cfg     config
+	out     io.Writer
+	cluster *proc
+	proxy   *proc
+	adm     *kadm.Client // direct; topics are made and dropped outside timings
+	direct  target
+	proxied target
+}
+
+// runBench starts the children, runs the rounds, prints the report, and stops
+// the children whatever happens. argv is the bench's own command line, for
+// the report.
+func runBench(ctx context.Context, cfg config, argv []string, out, errOut io.Writer) error {
+	bin, err := filepath.Abs(cfg.linkproxy)
+	if err != nil {
+		return fmt.Errorf("-linkproxy %q: %w", cfg.linkproxy, err)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("-linkproxy: %w (build it with `make build`)", err)
+	}
+	tmp, err := os.MkdirTemp("", "proxybench-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	var children procs
+	// Deferred, so that it also runs when a phase fails or panics; the
+	// children's Pdeathsig covers the cases where it cannot run at all.
+	defer func() {
+		if stopErr := children.stopAll(stopGrace); stopErr != nil {
+			fmt.Fprintf(errOut, "proxybench: stopping children: %v\n", stopErr)
+		}
+	}()
+	var logs io.Writer
+	if cfg.verbose {
+		logs = errOut
+	}
+
+	b := &bench{cfg: cfg, out: out}
+	if b.cluster, err = startCluster(ctx, bin, cfg.brokers, logs); err != nil {
+		return err
+	}
+	children.add(b.cluster)
+	b.direct = target{name: "direct", seeds: strings.Split(b.cluster.readyInfo, ",")}
+
+	if b.proxy, err = startProxy(ctx, bin, tmp, b.direct.seeds, cfg.brokers, logs); err != nil {
+		return err
+	}
+	children.add(b.proxy)
+	b.proxied = target{name: "proxy", seeds: []string{b.proxy.readyInfo}}
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.direct.seeds...), kgo.ClientID("proxybench-admin"))
+	if err != nil {
+		return fmt.Errorf("admin client: %w", err)
+	}
+	defer cl.Close()
+	b.adm = kadm.NewClient(cl)
+
+	b.printHeader()
+	rounds, err := b.runRounds(ctx)
+	if err != nil {
+		return b.explain(err)
+	}
+	report(out, cfg, rounds, describeMachine(), commandLine(argv))
+	return nil
+}
+
+// startCluster runs `linkproxy dev-cluster` on free ports.
+func startCluster(ctx context.Context, bin string, brokers int, logs io.Writer) (*proc, error) {
+	args := []string{"dev-cluster", "--brokers", strconv.Itoa(brokers), "--listen", host + ":0"}
+	p, err := startProc("dev-cluster", bin, args, logs)
+	if err != nil {
+		return nil, err
+	}
+	if p.readyInfo, err = p.waitReady(ctx, "ready bootstrap=", readyTimeout); err != nil {
+		_ = p.stop(stopGrace) // the readiness error says more
+		return nil, err
+	}
+	return p, nil
+}
+
+// startProxy writes a config fronting seeds and runs `linkproxy serve`. The
+// proxy binds its ports itself, so a port picked as free may be taken by the
+// time it binds; a few attempts with other ports make that harmless.
+func startProxy(ctx context.Context, bin, dir string, seeds []string, brokers int, logs io.Writer) (*proc, error) {
+	var lastErr error
+	for attempt := range 3 {
+		// The bootstrap port, then one per broker: node ids 0..brokers-1
+		// are served on base+1+id.
+		base, err := freePortRun(host, brokers+1)
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(dir, fmt.Sprintf("proxy-%d.toml", attempt))
+		if err := os.WriteFile(path, []byte(proxyConfig(seeds, base)), 0o600); err != nil {
+			return nil, fmt.Errorf("writing proxy config: %w", err)
+		}
+		p, err := startProc("proxy", bin, []string{"serve", "--config", path}, logs)
+		if err != nil {
+			return nil, err
+		}
+		p.readyInfo, lastErr = p.waitReady(ctx, "ready listener="+listenerName+" bootstrap=", readyTimeout)
+		if lastErr == nil {
+			return p, nil
+		}
+		_ = p.stop(stopGrace) // the readiness error says more
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, lastErr
+}
+
+func proxyConfig(seeds []string, base int) string {
+	return fmt.Sprintf(`# written by proxybench
+[cluster]
+name = "bench"
+"bootstrap.servers" = %q
+
+[proxy]
+log_level = "warn"
+
+[[listener]]
+name = %q
+listen = "%s:%d"
+"security.protocol" = "PLAINTEXT"
+`, strings.Join(seeds, ","), listenerName, host, base)
+}
+
+// explain adds to a failed phase's error whether a child had died, which is
+// the likelier cause than whatever the client saw.
+func (b *bench) explain(err error) error {
+	var errs []error
+	for _, p := range []*proc{b.proxy, b.cluster} {
+		if e := p.exitErr(); e != nil {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w\n%w", err, errors.Join(errs...))
+}
+
+// runRounds alternates the order of direct and proxied phases every round,
+// so that neither side always runs first, on a cooler cache or after the
+// other's garbage.
+func (b *bench) runRounds(ctx context.Context) ([]round, error) {
+	// An unreported warm-up through both targets first: the first transfer
+	// of a run pays for things later ones do not (children's heaps growing
+	// and faulting in memory, code paths run for the first time), and
+	// whichever target went first would carry that alone.
+	warmup := max(1, b.cfg.records()/4)
+	for _, t := range []target{b.direct, b.proxied} {
+		if _, err := b.throughputPhase(ctx, "warmup", t, warmup); err != nil {
+			return nil, err
+		}
+	}
+
+	rounds := make([]round, b.cfg.rounds)
+	for i := range rounds {
+		label := fmt.Sprintf("round%d", i+1)
+		order := []target{b.direct, b.proxied}
+		if i%2 == 1 {
+			order[0], order[1] = order[1], order[0]
+		}
+		results := make(map[string]*sideResult, 2)
+		for _, t := range order {
+			r, err := b.throughputPhase(ctx, label, t, b.cfg.records())
+			if err != nil {
+				return nil, err
+			}
+			results[t.name] = &r
+		}
+		for _, t := range order {
+			lat, err := b.latencyPhase(ctx, label, t)
+			if err != nil {
+				return nil, err
+			}
+			results[t.name].latency = lat
+		}
+		rounds[i] = round{direct: *results["direct"], proxy: *results["proxy"]}
+		printRound(b.out, i, b.cfg.rounds, rounds[i])
+	}
+	return rounds, nil
+}
+
+func (b *bench) printHeader() {
+	c := b.cfg
+	fmt.Fprintf(b.out, "proxybench: %d brokers (dev-cluster pid %d), proxy pid %d\n", c.brokers, b.cluster.pid(), b.proxy.pid())
+	fmt.Fprintf(b.out, "  direct %s\n  proxy  %s\n", strings.Join(b.direct.seeds, ","), strings.Join(b.proxied.seeds, ","))
+	fmt.Fprintf(b.out, "  %d rounds; throughput: %g MB per phase in %d B values, %d partitions, acks=all, no compression;\n",
+		c.rounds, c.phaseMB, c.valueSize, c.partitions)
+	fmt.Fprintf(b.out, "  latency: %d ProduceSync of one %d B record per phase\n\n", c.latencyN, c.latencySize)
+}
