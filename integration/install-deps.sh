@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the third-party Kafka clients that the integration tests drive:
+#   - kcat (Debian package) when `kcat` is not on PATH;
+#   - kafkajs@2.2.4 (npm) into <repo>/.deps/node when missing.
+# Idempotent: does nothing (quickly) when both are already present.
+set -euo pipefail
+
+KAFKAJS_VERSION="2.2.4"
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+node_prefix="${repo_root}/.deps/node"
+
+log() { echo "install-deps: $*"; }
+die() { echo "install-deps: ERROR: $*" >&2; exit 1; }
+
+# --- kcat -------------------------------------------------------------------
+if command -v kcat >/dev/null 2>&1; then
+	log "kcat already installed: $(command -v kcat)"
+else
+	command -v apt-get >/dev/null 2>&1 || die "kcat is missing and apt-get is not available; install kcat manually"
+	sudo_cmd=()
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null 2>&1 || die "kcat is missing and we are not root (no sudo); install kcat manually"
+		sudo_cmd=(sudo)
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	log "installing kcat: apt-get install -y kcat"
+	if ! "${sudo_cmd[@]}" apt-get install -y -q kcat; then
+		log "install failed; running apt-get update and retrying"
+		"${sudo_cmd[@]}" apt-get update -q || die "apt-get update failed"
+		"${sudo_cmd[@]}" apt-get install -y -q kcat || die "apt-get install -y kcat failed"
+	fi
+	command -v kcat >/dev/null 2>&1 || die "kcat still not on PATH after install"
+	log "kcat installed: $(command -v kcat)"
+fi
+
+# --- kafkajs ----------------------------------------------------------------
+if [ -d "${node_prefix}/node_modules/kafkajs" ]; then
+	log "kafkajs already installed in ${node_prefix}/node_modules/kafkajs"
+else
+	command -v node >/dev/null 2>&1 || die "node is not on PATH; install Node.js (e.g. apt-get install -y nodejs npm)"
+	command -v npm >/dev/null 2>&1 || die "npm is not on PATH; install npm (e.g. apt-get install -y npm)"
+	mkdir -p "${node_prefix}"
+	log "installing kafkajs@${KAFKAJS_VERSION}: npm install --prefix ${node_prefix}"
+	(cd "${repo_root}" && npm install --prefix .deps/node --no-audit --no-fund "kafkajs@${KAFKAJS_VERSION}") \
+		|| die "npm install kafkajs@${KAFKAJS_VERSION} failed"
+	[ -d "${node_prefix}/node_modules/kafkajs" ] || die "kafkajs not found in ${node_prefix}/node_modules after install"
+	log "kafkajs installed in ${node_prefix}/node_modules/kafkajs"
+fi
+
+log "done"
