@@ -77,4 +77,3 @@ func TestClientsThroughProxy(t *testing.T) {
 		})
 	}
 }
-

@@ -208,32 +208,30 @@ func TestEndpointsStayOnTheirListener(t *testing.T) {
 			if !shareFetch || !shareHeartbeat {
 				t.Fatal("share group APIs not advertised through the proxy")
 			}
-			{
-				fc := kmsg.NewPtrFindCoordinatorRequest()
-				fc.Version, fc.CoordinatorKey = 3, "walk-share"
-				coord := boot.must(fc).(*kmsg.FindCoordinatorResponse)
-				hb := kmsg.NewPtrShareGroupHeartbeatRequest()
-				hb.Version = versions[76]
-				hb.GroupID, hb.MemberID, hb.SubscribedTopicNames = "walk-share", "walk-member-"+name, []string{topic}
-				if r := dialRaw(t, net.JoinHostPort(coord.Host, strconv.Itoa(int(coord.Port)))).must(hb).(*kmsg.ShareGroupHeartbeatResponse); r.ErrorCode != 0 {
-					t.Fatalf("share group heartbeat: error %d", r.ErrorCode)
+			fc := kmsg.NewPtrFindCoordinatorRequest()
+			fc.Version, fc.CoordinatorKey = 3, "walk-share"
+			coord := boot.must(fc).(*kmsg.FindCoordinatorResponse)
+			hb := kmsg.NewPtrShareGroupHeartbeatRequest()
+			hb.Version = versions[76]
+			hb.GroupID, hb.MemberID, hb.SubscribedTopicNames = "walk-share", "walk-member-"+name, []string{topic}
+			if r := dialRaw(t, net.JoinHostPort(coord.Host, strconv.Itoa(int(coord.Port)))).must(hb).(*kmsg.ShareGroupHeartbeatResponse); r.ErrorCode != 0 {
+				t.Fatalf("share group heartbeat: error %d", r.ErrorCode)
+			}
+			for v := int16(0); v <= versions[78]; v++ {
+				req := kmsg.NewPtrShareFetchRequest()
+				req.Version = v
+				req.GroupID, req.MemberID = kmsg.StringPtr("walk-share"), kmsg.StringPtr(hb.MemberID)
+				req.MaxWaitMillis, req.MaxBytes, req.MaxRecords, req.BatchSize = 0, 1<<20, 10, 10
+				rt := kmsg.NewShareFetchRequestTopic()
+				rt.TopicID = topicID
+				rp := kmsg.NewShareFetchRequestTopicPartition()
+				rt.Partitions = append(rt.Partitions, rp)
+				req.Topics = append(req.Topics, rt)
+				raw, resp, err := dialRaw(t, net.JoinHostPort(l.Host, strconv.Itoa(l.PortBase+int(follower)))).roundTrip(req)
+				if err != nil {
+					t.Fatal(err)
 				}
-				for v := int16(0); v <= versions[78]; v++ {
-					req := kmsg.NewPtrShareFetchRequest()
-					req.Version = v
-					req.GroupID, req.MemberID = kmsg.StringPtr("walk-share"), kmsg.StringPtr(hb.MemberID)
-					req.MaxWaitMillis, req.MaxBytes, req.MaxRecords, req.BatchSize = 0, 1<<20, 10, 10
-					rt := kmsg.NewShareFetchRequestTopic()
-					rt.TopicID = topicID
-					rp := kmsg.NewShareFetchRequestTopicPartition()
-					rt.Partitions = append(rt.Partitions, rp)
-					req.Topics = append(req.Topics, rt)
-					raw, resp, err := dialRaw(t, net.JoinHostPort(l.Host, strconv.Itoa(l.PortBase+int(follower)))).roundTrip(req)
-					if err != nil {
-						t.Fatal(err)
-					}
-					check("ShareFetch", v, raw, resp)
-				}
+				check("ShareFetch", v, raw, resp)
 			}
 			for _, api := range []string{"Metadata", "FindCoordinator", "DescribeCluster", "Produce", "Fetch", "ShareFetch"} {
 				if seen[api] == 0 {
