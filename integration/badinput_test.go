@@ -141,15 +141,17 @@ func TestIdleConnectionsClose(t *testing.T) {
 }
 
 // TestPassthroughAPIKeys forwards a vendor key listed in the config
-// byte for byte instead of refusing it. The upstream is a TCP sink, not
-// kfake: kfake crashes on a key it does not know (Apache Kafka closes the
-// connection), and only the forwarded bytes matter here.
+// byte for byte, both ways, instead of refusing it. The upstream is a TCP
+// echo of the vendor frame, not kfake: kfake crashes on a key it does not
+// know (Apache Kafka closes the connection).
 func TestPassthroughAPIKeys(t *testing.T) {
 	sink, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sink.Close()
+	vendorReq := []byte{0, 0, 0, 10, 0x7d, 0x00, 0, 0, 0, 0, 0, 1, 0xff, 0xff} // key 32000, correlation id 1
+	vendorResp := []byte{0, 0, 0, 7, 0, 0, 0, 1, 0xca, 0xfe, 0x00}             // correlation id 1, opaque body
 	var mu sync.Mutex
 	var got bytes.Buffer // what every upstream connection received
 	go func() {
@@ -166,6 +168,9 @@ func TestPassthroughAPIKeys(t *testing.T) {
 					mu.Lock()
 					got.Write(b[:n])
 					mu.Unlock()
+					if bytes.Contains(b[:n], vendorReq) {
+						c.Write(vendorResp)
+					}
 					if err != nil {
 						return
 					}
@@ -179,20 +184,19 @@ func TestPassthroughAPIKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	frame := []byte{0, 0, 0, 10, 0x7d, 0x00, 0, 0, 0, 0, 0, 1, 0xff, 0xff} // key 32000
-	c.Write(frame)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		mu.Lock()
-		ok := bytes.Contains(got.Bytes(), frame)
-		mu.Unlock()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("vendor key frame not forwarded upstream within 10s")
-		}
-		time.Sleep(10 * time.Millisecond)
+	c.Write(vendorReq)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp := make([]byte, len(vendorResp))
+	if _, err := io.ReadFull(c, resp); err != nil {
+		t.Fatalf("no vendor response through the proxy: %v", err)
+	}
+	if !bytes.Equal(resp, vendorResp) {
+		t.Fatalf("client got %x, want %x", resp, vendorResp)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !bytes.Contains(got.Bytes(), vendorReq) {
+		t.Fatalf("upstream never saw the vendor request")
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 // of each it can handle; it is what ApiVersions responses are clamped to.
 type apis struct {
 	maxVersion [1 << 15]int16 // -1: not forwarded
+	opaque     [1 << 15]bool  // vendor keys: forwarded both ways unparsed
 }
 
 func newAPIs(passthrough []int16) *apis {
@@ -29,6 +30,7 @@ func newAPIs(passthrough []int16) *apis {
 	for _, k := range passthrough {
 		if k >= 0 {
 			a.maxVersion[k] = 1<<15 - 1
+			a.opaque[k] = true
 		}
 	}
 	return a

@@ -105,6 +105,9 @@ func (cl *client) close(reason string) {
 func (cl *client) closeErr(side string, err error) {
 	var tooLarge *wire.ErrTooLarge
 	var notKafka *wire.ErrNotKafka
+	if side == "client" && (errors.Is(err, wire.ErrMalformed) || errors.As(err, &tooLarge) || errors.As(err, &notKafka)) {
+		cl.stat.refused.Add(1)
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 		cl.close(side + " closed the connection")
@@ -216,7 +219,7 @@ func (cl *client) pumpResponses() {
 		}
 		_, err = w.Write(out)
 		cl.stat.bytesOut.Add(int64(len(out)))
-		if &out[0] != &frame[0] {
+		if !sameSlice(out, frame) {
 			cl.stat.rewritten.Add(1)
 			p.pool.Put(out)
 		}
@@ -248,7 +251,7 @@ func (cl *client) response(frame []byte) ([]byte, error) {
 		return nil, fmt.Errorf("response with correlation id %d, expected %d (%s)", corr, req.correlationID, apiName(req.key))
 	}
 	isVersions := req.key == 18
-	if !isVersions && !rewrite.NeedsRewrite(req.key, req.version) {
+	if cl.p.apis.opaque[req.key] || (!isVersions && !rewrite.NeedsRewrite(req.key, req.version)) {
 		return frame, nil
 	}
 	off, err := wire.ResponseBodyOffset(frame, rewrite.FlexibleResponseHeader(req.key, req.version))
@@ -256,25 +259,30 @@ func (cl *client) response(frame []byte) ([]byte, error) {
 		return nil, err
 	}
 	body := frame[off:]
-	dst := cl.p.pool.Get(len(frame) + 256)[:off] // room for longer hosts
-	copy(dst, frame[:off])
 	var out []byte
 	if isVersions {
-		out, err = rewrite.ClampApiVersions(req.version, body, cl.p.apis.max, dst)
+		out, err = rewrite.ClampApiVersions(req.version, body, cl.p.apis.max, nil)
 	} else {
 		var seen []rewrite.Broker
-		out, seen, err = rewrite.Response(req.key, req.version, body, cl.conn.Listener, dst)
+		out, seen, err = rewrite.Response(req.key, req.version, body, cl.conn.Listener, nil)
 		cl.p.observe(seen)
 	}
-	if err != nil || (len(out) > 0 && len(body) > 0 && &out[0] == &body[0]) {
-		cl.p.pool.Put(dst)
-		if err != nil {
-			return nil, fmt.Errorf("%s v%d: %w", apiName(req.key), req.version, err)
-		}
+	if err != nil {
+		return nil, fmt.Errorf("%s v%d: %w", apiName(req.key), req.version, err)
+	}
+	if sameSlice(out, body) { // the common case for Produce and Fetch
 		return frame, nil
 	}
-	binaryPutLength(out)
-	return out, nil
+	nf := cl.p.pool.Get(off + len(out))
+	copy(nf, frame[:off])
+	copy(nf[off:], out)
+	binaryPutLength(nf)
+	return nf, nil
+}
+
+// sameSlice reports whether a and b are the same bytes in memory.
+func sameSlice(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func apiName(key int16) string {
