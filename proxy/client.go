@@ -19,6 +19,11 @@ import (
 
 const (
 	ioBufSize = 32 << 10
+	// streamAbove is the frame size above which a frame that needs no
+	// rewriting is copied socket to socket as it arrives instead of
+	// being held whole: cut-through keeps large produce requests and
+	// fetch responses from paying a store-and-forward delay.
+	streamAbove = 64 << 10
 	// maxResponseBytes bounds what the proxy buffers for one upstream
 	// response. Upstream brokers are trusted, so this is only a guard
 	// against a corrupt stream; fetch responses are bounded by the
@@ -125,21 +130,35 @@ func (cl *client) closeErr(side string, err error) {
 
 func (cl *client) pumpRequests() {
 	p := cl.p
-	rd := wire.NewReader(cl.conn, ioBufSize, p.cfg.Proxy.SocketRequestMaxBytes, &p.pool)
+	// The raw sockets, not wrappers, so that streaming can splice.
+	rd := wire.NewReader(cl.conn.Conn, ioBufSize, p.cfg.Proxy.SocketRequestMaxBytes, &p.pool)
 	w := bufio.NewWriterSize(cl.up, ioBufSize)
 	for {
-		frame, err := rd.Next()
+		size, err := rd.Size()
 		if err != nil {
 			cl.closeErr("client", err)
 			return
 		}
 		cl.touch()
 		cl.stat.requests.Add(1)
-		cl.stat.bytesIn.Add(int64(len(frame)))
+		cl.stat.bytesIn.Add(int64(size))
+		stream := size > streamAbove
+		var frame []byte // the whole frame, or its head when streaming
+		if stream {
+			frame, err = rd.Head(min(size, ioBufSize))
+		} else {
+			frame, err = rd.Next()
+		}
+		if err != nil {
+			cl.closeErr("client", err)
+			return
+		}
 		expect, err := cl.admit(frame)
 		if err != nil {
 			cl.stat.refused.Add(1)
-			p.pool.Put(frame)
+			if !stream {
+				p.pool.Put(frame)
+			}
 			cl.log.Warn("request refused", "error", err)
 			cl.close("request refused: " + err.Error())
 			return
@@ -148,20 +167,40 @@ func (cl *client) pumpRequests() {
 			select { // bounds requests in flight: blocks when full
 			case cl.inflight <- expect:
 			case <-cl.done:
-				p.pool.Put(frame)
+				if !stream {
+					p.pool.Put(frame)
+				}
 				return
 			}
 		}
-		_, err = w.Write(frame)
-		p.pool.Put(frame)
-		if err == nil && rd.Buffered() == 0 {
-			err = w.Flush()
+		if stream {
+			if err = w.Flush(); err == nil {
+				err = rd.Stream(cl.up, size)
+			}
+			cl.touch()
+		} else {
+			_, err = w.Write(frame)
+			p.pool.Put(frame)
+			if err == nil && rd.Buffered() == 0 {
+				err = w.Flush()
+			}
 		}
 		if err != nil {
-			cl.closeErr("upstream", err)
+			cl.closeErr(sideOf(err, "upstream"), err)
 			return
 		}
 	}
+}
+
+// sideOf names who broke a copy: a frame cut short is the reader's side.
+func sideOf(err error, writer string) string {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		if writer == "upstream" {
+			return "client"
+		}
+		return "upstream"
+	}
+	return writer
 }
 
 // admit checks a request the proxy is about to forward and returns the
@@ -202,15 +241,40 @@ func (cl *client) admit(frame []byte) (pending, error) {
 func (cl *client) pumpResponses() {
 	p := cl.p
 	rd := wire.NewReader(cl.up, ioBufSize, maxResponseBytes, &p.pool)
-	w := bufio.NewWriterSize(cl.conn, ioBufSize)
+	w := bufio.NewWriterSize(cl.conn.Conn, ioBufSize)
 	for {
-		frame, err := rd.Next()
+		size, err := rd.Size()
+		var head []byte
+		if err == nil {
+			head, err = rd.Head(8)
+		}
+		var req pending
+		if err == nil {
+			req, err = cl.matchResponse(head)
+		}
 		if err != nil {
 			cl.closeErr("upstream", err)
 			return
 		}
 		cl.touch()
-		out, err := cl.response(frame)
+		cl.stat.bytesOut.Add(int64(size)) // rewritten responses differ by a few bytes
+		if size > streamAbove && !cl.rewrites(req) {
+			if err = w.Flush(); err == nil {
+				err = rd.Stream(cl.conn.Conn, size)
+			}
+			cl.touch()
+			if err != nil {
+				cl.closeErr(sideOf(err, "client"), err)
+				return
+			}
+			continue
+		}
+		frame, err := rd.Next()
+		if err != nil {
+			cl.closeErr("upstream", err)
+			return
+		}
+		out, err := cl.rewrite(req, frame)
 		if err != nil {
 			p.pool.Put(frame)
 			cl.log.Error("cannot forward response; closing the connection, the client will retry", "error", err)
@@ -218,7 +282,6 @@ func (cl *client) pumpResponses() {
 			return
 		}
 		_, err = w.Write(out)
-		cl.stat.bytesOut.Add(int64(len(out)))
 		if !sameSlice(out, frame) {
 			cl.stat.rewritten.Add(1)
 			p.pool.Put(out)
@@ -234,24 +297,34 @@ func (cl *client) pumpResponses() {
 	}
 }
 
-// response matches a response frame to its request and rewrites it if its
-// API carries endpoints. It returns frame itself when nothing changes.
-func (cl *client) response(frame []byte) ([]byte, error) {
-	corr, err := wire.ResponseCorrelationID(frame)
+// matchResponse pairs a response, by its first bytes, with the oldest
+// request in flight.
+func (cl *client) matchResponse(head []byte) (pending, error) {
+	corr, err := wire.ResponseCorrelationID(head)
 	if err != nil {
-		return nil, err
+		return pending{}, err
 	}
 	var req pending
 	select {
 	case req = <-cl.inflight:
 	default:
-		return nil, fmt.Errorf("response with correlation id %d to no request", corr)
+		return pending{}, fmt.Errorf("response with correlation id %d to no request", corr)
 	}
 	if req.correlationID != corr {
-		return nil, fmt.Errorf("response with correlation id %d, expected %d (%s)", corr, req.correlationID, apiName(req.key))
+		return pending{}, fmt.Errorf("response with correlation id %d, expected %d (%s)", corr, req.correlationID, apiName(req.key))
 	}
-	isVersions := req.key == 18
-	if cl.p.apis.opaque[req.key] || (!isVersions && !rewrite.NeedsRewrite(req.key, req.version)) {
+	return req, nil
+}
+
+// rewrites reports whether responses to req may need changing.
+func (cl *client) rewrites(req pending) bool {
+	return !cl.p.apis.opaque[req.key] && (req.key == 18 || rewrite.NeedsRewrite(req.key, req.version))
+}
+
+// rewrite returns the response frame to send for req: frame itself when
+// nothing changes, else a new frame from the pool.
+func (cl *client) rewrite(req pending, frame []byte) ([]byte, error) {
+	if !cl.rewrites(req) {
 		return frame, nil
 	}
 	off, err := wire.ResponseBodyOffset(frame, rewrite.FlexibleResponseHeader(req.key, req.version))
@@ -260,7 +333,7 @@ func (cl *client) response(frame []byte) ([]byte, error) {
 	}
 	body := frame[off:]
 	var out []byte
-	if isVersions {
+	if req.key == 18 {
 		out, err = rewrite.ClampApiVersions(req.version, body, cl.p.apis.max, nil)
 	} else {
 		var seen []rewrite.Broker

@@ -44,6 +44,7 @@ var ErrMalformed = errors.New("malformed frame")
 // Reader reads whole frames. A frame is returned with its 4-byte length
 // prefix so that it can be forwarded with a single write.
 type Reader struct {
+	src   io.Reader
 	br    *bufio.Reader
 	max   int32
 	pool  *Pool
@@ -53,7 +54,7 @@ type Reader struct {
 // NewReader returns a Reader that refuses frames larger than max bytes
 // (not counting the length prefix) and takes its buffers from pool.
 func NewReader(r io.Reader, bufSize int, max int32, pool *Pool) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, bufSize), max: max, pool: pool, first: true}
+	return &Reader{src: r, br: bufio.NewReaderSize(r, bufSize), max: max, pool: pool, first: true}
 }
 
 // Buffered reports how many bytes are already read from the socket but not
@@ -64,39 +65,81 @@ func (r *Reader) Buffered() int { return r.br.Buffered() }
 // Next returns the next frame, length prefix included, in a buffer from the
 // pool; the caller gives it back with Pool.Put once it is written.
 func (r *Reader) Next() ([]byte, error) {
-	head, err := r.br.Peek(4)
+	size, err := r.Size()
 	if err != nil {
-		if errors.Is(err, bufio.ErrBufferFull) {
-			err = io.ErrUnexpectedEOF
-		}
-		if len(head) > 0 && errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
 		return nil, err
 	}
-	first := r.first
-	r.first = false
-	if first {
+	buf := r.pool.Get(size)
+	if _, err := io.ReadFull(r.br, buf); err != nil {
+		r.pool.Put(buf)
+		return nil, eof(err)
+	}
+	return buf, nil
+}
+
+// Size returns the size of the next frame, length prefix included, once
+// its prefix has arrived and passed the checks; nothing is consumed.
+func (r *Reader) Size() (int, error) {
+	head, err := r.br.Peek(4)
+	if err != nil {
+		if len(head) > 0 || errors.Is(err, bufio.ErrBufferFull) {
+			err = eof(err)
+		}
+		return 0, err
+	}
+	if r.first {
+		r.first = false
 		if p := sniff(head); p != "" {
-			return nil, &ErrNotKafka{Protocol: p}
+			return 0, &ErrNotKafka{Protocol: p}
 		}
 	}
 	size := int32(binary.BigEndian.Uint32(head))
 	switch {
 	case size < 0:
-		return nil, fmt.Errorf("%w: negative length %d", ErrMalformed, size)
+		return 0, fmt.Errorf("%w: negative length %d", ErrMalformed, size)
 	case size > r.max:
-		return nil, &ErrTooLarge{Size: size, Max: r.max}
+		return 0, &ErrTooLarge{Size: size, Max: r.max}
 	}
-	buf := r.pool.Get(int(size) + 4)
-	if _, err := io.ReadFull(r.br, buf); err != nil {
-		r.pool.Put(buf)
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	return int(size) + 4, nil
+}
+
+// Head returns the first n bytes of the next frame without consuming them;
+// n may not exceed the reader's buffer size.
+func (r *Reader) Head(n int) ([]byte, error) {
+	b, err := r.br.Peek(n)
+	return b, eof(err)
+}
+
+// Stream copies the next n bytes, a frame whose Size was taken, to w:
+// first what is already buffered, then straight from the source, so that a
+// TCP-to-TCP copy can use splice(2) and the frame never sits whole in
+// memory.
+func (r *Reader) Stream(w io.Writer, n int) error {
+	for n > 0 && r.br.Buffered() > 0 {
+		b, _ := r.br.Peek(min(n, r.br.Buffered()))
+		k, err := w.Write(b)
+		r.br.Discard(k)
+		n -= k
+		if err != nil {
+			return err
 		}
-		return nil, err
 	}
-	return buf, nil
+	if n == 0 {
+		return nil
+	}
+	copied, err := io.CopyN(w, r.src, int64(n))
+	if err == io.EOF || (err == nil && copied < int64(n)) {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// eof turns an end of stream inside a frame into io.ErrUnexpectedEOF.
+func eof(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // sniff names the protocol of a connection's first bytes when they are
