@@ -1,0 +1,248 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func TestFixtureCodecs(t *testing.T) {
+	f := getFixture(t)
+	for _, c := range testCodecs {
+		t.Run(c.name, func(t *testing.T) {
+			batches := f.batches[c.name]
+			if len(batches) != len(groupSizes) {
+				t.Fatalf("got %d batches, want %d (one per flushed group)", len(batches), len(groupSizes))
+			}
+			for i, b := range batches {
+				h, err := ParseHeader(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// kgo sends a batch uncompressed when compressing
+				// does not shrink it; ours are made compressible.
+				if h.Codec() != c.id {
+					t.Errorf("batch %d: codec %d, want %d", i, h.Codec(), c.id)
+				}
+				if int(h.NumRecords) != groupSizes[i] || h.HasHoles() {
+					t.Errorf("batch %d: %d records, last delta %d, want %d records", i, h.NumRecords, h.LastOffsetDelta, groupSizes[i])
+				}
+				if h.ProducerID < 0 || h.BaseSequence < 0 {
+					t.Errorf("batch %d: not idempotent: pid %d seq %d", i, h.ProducerID, h.BaseSequence)
+				}
+			}
+		})
+	}
+}
+
+func TestRewriteFetched(t *testing.T) {
+	f := getFixture(t)
+	const (
+		pid   = int64(0x0102030405060708)
+		epoch = int16(7)
+		seq   = int32(1_000_000)
+	)
+	for _, c := range testCodecs {
+		t.Run(c.name, func(t *testing.T) {
+			for i, src := range f.batches[c.name] {
+				before := bytes.Clone(src)
+				prefix := []byte("keep")
+				out, err := Rewrite(prefix, src, pid, epoch, seq)
+				if err != nil {
+					t.Fatalf("batch %d: %v", i, err)
+				}
+				if !bytes.Equal(src, before) {
+					t.Fatalf("batch %d: Rewrite modified its input", i)
+				}
+				if string(out[:4]) != "keep" {
+					t.Fatalf("batch %d: dst prefix clobbered", i)
+				}
+				got := out[4:]
+				checkRewritten(t, src, got, pid, epoch, seq)
+			}
+		})
+	}
+}
+
+// checkRewritten checks that got is src rewritten for pid/epoch/seq: the
+// records section byte identical, a valid CRC, only the producer fields,
+// offsets and the transactional bit changed.
+func checkRewritten(t *testing.T, src, got []byte, pid int64, epoch int16, seq int32) {
+	t.Helper()
+	if len(got) != len(src) {
+		t.Fatalf("length %d, want %d", len(got), len(src))
+	}
+	if !bytes.Equal(got[HeaderSize:], src[HeaderSize:]) {
+		t.Fatalf("records section changed")
+	}
+	gh, err := parseChecked(got)
+	if err != nil {
+		t.Fatalf("rewritten batch invalid: %v", err)
+	}
+	sh, _ := ParseHeader(src)
+	want := sh
+	want.BaseOffset = 0
+	want.PartitionLeaderEpoch = -1
+	want.Attributes &^= transactionalMask
+	want.ProducerID, want.ProducerEpoch, want.BaseSequence = pid, epoch, seq
+	want.CRC = gh.CRC
+	if gh != want {
+		t.Fatalf("header\n got %+v\nwant %+v", gh, want)
+	}
+	// Cross-check with kmsg's reader too.
+	var rb kmsg.RecordBatch
+	if err := rb.ReadFrom(got); err != nil || uint32(rb.CRC) != checksum(got) {
+		t.Fatalf("kmsg reads rewritten batch: %v, crc %#x", err, rb.CRC)
+	}
+}
+
+func TestRewriteTransactional(t *testing.T) {
+	f := getFixture(t)
+	if len(f.txn) != 2 {
+		t.Fatalf("transactional fixture has %d batches, want a data batch and a marker", len(f.txn))
+	}
+	data, marker := f.txn[0], f.txn[1]
+	h, _ := ParseHeader(data)
+	if !h.Transactional() || h.Control() {
+		t.Fatalf("data batch attributes %#x", h.Attributes)
+	}
+	out, err := Rewrite(nil, data, 5, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRewritten(t, data, out, 5, 1, 0)
+	if oh, _ := ParseHeader(out); oh.Transactional() {
+		t.Fatal("transactional bit not cleared")
+	}
+
+	mh, _ := ParseHeader(marker)
+	if !mh.Control() || !mh.Transactional() {
+		t.Fatalf("marker attributes %#x", mh.Attributes)
+	}
+	dst := []byte("x")
+	got, err := Rewrite(dst, marker, 5, 1, 0)
+	if !errors.Is(err, ErrControlBatch) {
+		t.Fatalf("Rewrite(marker) error %v, want ErrControlBatch", err)
+	}
+	if !bytes.Equal(got, dst) {
+		t.Fatal("Rewrite appended to dst on error")
+	}
+}
+
+func TestRewriteRejects(t *testing.T) {
+	f := getFixture(t)
+	good := f.batches["gzip"][1]
+	badCRC := bytes.Clone(good)
+	badCRC[len(badCRC)-1] ^= 0xff
+	tests := []struct {
+		name string
+		in   []byte
+		is   error
+	}{
+		{"bad crc", badCRC, ErrMalformed},
+		{"truncated", good[:len(good)-1], ErrMalformed},
+		{"empty", nil, ErrMalformed},
+		{"header only", good[:HeaderSize], ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Rewrite(nil, tt.in, 1, 0, 0); !errors.Is(err, tt.is) {
+				t.Fatalf("error %v, want %v", err, tt.is)
+			}
+		})
+	}
+	var ce *CRCError
+	if _, err := Rewrite(nil, badCRC, 1, 0, 0); !errors.As(err, &ce) || ce.Offset != 1 {
+		t.Fatalf("bad crc error %v, want a *CRCError at offset 1", err)
+	}
+}
+
+// TestRewriteProduce copies every fixture batch, rewritten, onto a second
+// cluster with raw Produce requests under a fresh idempotent producer id,
+// and checks the destination holds the same records at the same offsets
+// with byte-identical records sections. kfake validates the CRC, the
+// sequence numbers and LastOffsetDelta on produce.
+func TestRewriteProduce(t *testing.T) {
+	f := getFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, c := range testCodecs {
+		t.Run(c.name, func(t *testing.T) {
+			const topic = "dst"
+			cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cluster.Close()
+			cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+
+			init := kmsg.NewPtrInitProducerIDRequest()
+			initResp, err := init.RequestWith(ctx, cl)
+			if err != nil || initResp.ErrorCode != 0 {
+				t.Fatalf("init producer id: %v %+v", err, initResp)
+			}
+			id, err := topicID(ctx, cl, topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			src := f.batches[c.name]
+			var seq int32
+			for i, b := range src {
+				h, _ := ParseHeader(b)
+				out, err := Rewrite(nil, b, initResp.ProducerID, initResp.ProducerEpoch, seq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req := kmsg.NewPtrProduceRequest()
+				req.Acks = -1
+				req.TimeoutMillis = 5000
+				rt := kmsg.NewProduceRequestTopic()
+				rt.Topic, rt.TopicID = topic, id
+				rp := kmsg.NewProduceRequestTopicPartition()
+				rp.Records = out
+				rt.Partitions = append(rt.Partitions, rp)
+				req.Topics = append(req.Topics, rt)
+				resp, err := req.RequestWith(ctx, cl)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := resp.Topics[0].Partitions[0]
+				if p.ErrorCode != 0 {
+					t.Fatalf("batch %d: produce error code %d: %v", i, p.ErrorCode, p.ErrorMessage)
+				}
+				if p.BaseOffset != h.BaseOffset {
+					t.Fatalf("batch %d landed at %d, source offset %d", i, p.BaseOffset, h.BaseOffset)
+				}
+				seq = addSequence(seq, h.LastOffsetDelta+1)
+			}
+
+			_, got, err := fetchAll(ctx, cl, topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(src) {
+				t.Fatalf("destination has %d batches, source %d", len(got), len(src))
+			}
+			for i := range src {
+				if !bytes.Equal(got[i][HeaderSize:], src[i][HeaderSize:]) {
+					t.Fatalf("batch %d: records section differs on the destination", i)
+				}
+				if g, w := absRecords(t, got[i]), absRecords(t, src[i]); !reflect.DeepEqual(g, w) {
+					t.Fatalf("batch %d: records differ:\n got %+v\nwant %+v", i, g, w)
+				}
+			}
+		})
+	}
+}
