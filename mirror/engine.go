@@ -1,0 +1,219 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Where a new mirror starts, as Confluent's mirror.start.offset.spec; any
+// other non-negative value is a timestamp in milliseconds.
+const (
+	StartEarliest int64 = earliest
+	StartLatest   int64 = latest
+)
+
+// DefaultDestinationConfigs are the configs a mirror topic is created
+// with: the producer's codec is kept (batches are copied compressed), and
+// record timestamps are accepted however old, because they are the
+// source's. The timestamp limits are Apache Kafka 3.6+ names.
+func DefaultDestinationConfigs() map[string]string {
+	return map[string]string{
+		"compression.type":               "producer",
+		"message.timestamp.type":         "CreateTime",
+		"message.timestamp.before.max.ms": "9223372036854775807",
+		"message.timestamp.after.max.ms":  "9223372036854775807",
+	}
+}
+
+// Config is one mirror: a source topic copied to a destination topic.
+type Config struct {
+	Source, Destination           *kgo.Client
+	SourceTopic, DestinationTopic string
+	// StartAt is StartEarliest, StartLatest or a timestamp in ms.
+	StartAt int64
+	// TransactionalID prefixes the transactional ids of fill
+	// transactions; it must be unique to this mirror.
+	TransactionalID string
+	// DestinationConfigs for a destination topic the engine creates;
+	// nil means DefaultDestinationConfigs.
+	DestinationConfigs map[string]string
+	// MaxWait bounds a fetch waiting for new data (default 500ms).
+	MaxWait time.Duration
+	Log     hclog.Logger
+}
+
+// Engine mirrors one topic.
+type Engine struct {
+	cfg      Config
+	log      hclog.Logger
+	src, dst *leaders
+
+	mu       sync.Mutex
+	next     map[int32]int64 // next source offset per partition
+	failures map[int32]error
+}
+
+// New checks cfg; nothing is sent until Run.
+func New(cfg Config) (*Engine, error) {
+	switch {
+	case cfg.Source == nil || cfg.Destination == nil:
+		return nil, errors.New("mirror: source and destination clients are required")
+	case cfg.SourceTopic == "" || cfg.DestinationTopic == "":
+		return nil, errors.New("mirror: source and destination topics are required")
+	case cfg.TransactionalID == "":
+		return nil, errors.New("mirror: a transactional id prefix for fills is required")
+	case cfg.StartAt < StartEarliest:
+		return nil, fmt.Errorf("mirror: start offset spec %d: use StartEarliest, StartLatest or a timestamp", cfg.StartAt)
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 500 * time.Millisecond
+	}
+	if cfg.DestinationConfigs == nil {
+		cfg.DestinationConfigs = DefaultDestinationConfigs()
+	}
+	if cfg.Log == nil {
+		cfg.Log = hclog.NewNullLogger()
+	}
+	return &Engine{
+		cfg:      cfg,
+		log:      cfg.Log.With("source_topic", cfg.SourceTopic, "mirror_topic", cfg.DestinationTopic),
+		src:      newLeaders(cfg.Source),
+		dst:      newLeaders(cfg.Destination),
+		next:     make(map[int32]int64),
+		failures: make(map[int32]error),
+	}, nil
+}
+
+// Run mirrors every partition until ctx ends. A partition that cannot go
+// on stops alone with its reason (see Failures); Run returns nil when ctx
+// ends, or an error if mirroring could not start at all.
+func (e *Engine) Run(ctx context.Context) error {
+	parts, err := e.src.topic(ctx, e.cfg.SourceTopic, true)
+	if err != nil {
+		return fmt.Errorf("mirror: source topic: %w", err)
+	}
+	if err := e.ensureDestination(ctx, int32(len(parts.leaders))); err != nil {
+		return err
+	}
+	pid, epoch, err := initProducerID(ctx, e.cfg.Destination)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for p := range int32(len(parts.leaders)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pt := &partition{e: e, p: p, producerID: pid, epoch: epoch, aborted: make(map[int64]bool)}
+			if err := pt.run(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("mirror partition stopped; fix the cause, then restart the mirror", "partition", p, "error", err)
+				e.mu.Lock()
+				e.failures[p] = err
+				e.mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// Next returns, per partition, the next source offset to copy, which is
+// also the destination's log end.
+func (e *Engine) Next() map[int32]int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[int32]int64, len(e.next))
+	for p, o := range e.next {
+		out[p] = o
+	}
+	return out
+}
+
+// Failures returns the partitions that stopped, with their reasons.
+func (e *Engine) Failures() map[int32]error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[int32]error, len(e.failures))
+	for p, err := range e.failures {
+		out[p] = err
+	}
+	return out
+}
+
+func (e *Engine) setNext(p int32, o int64) {
+	e.mu.Lock()
+	e.next[p] = o
+	e.mu.Unlock()
+}
+
+// ensureDestination creates the mirror topic with the source's partition
+// count when it does not exist.
+func (e *Engine) ensureDestination(ctx context.Context, partitions int32) error {
+	if t, err := e.dst.topic(ctx, e.cfg.DestinationTopic, true); err == nil {
+		if n := int32(len(t.leaders)); n != partitions {
+			return fmt.Errorf("mirror: destination topic %s has %d partitions, source has %d", e.cfg.DestinationTopic, n, partitions)
+		}
+		return nil
+	}
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 30000
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = e.cfg.DestinationTopic, partitions, -1
+	for k, v := range e.cfg.DestinationConfigs {
+		c := kmsg.NewCreateTopicsRequestTopicConfig()
+		c.Name, c.Value = k, kmsg.StringPtr(v)
+		rt.Configs = append(rt.Configs, c)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, e.cfg.Destination)
+	if err != nil {
+		return fmt.Errorf("mirror: creating %s: %w", e.cfg.DestinationTopic, err)
+	}
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			msg := ""
+			if t.ErrorMessage != nil {
+				msg = ": " + *t.ErrorMessage
+			}
+			return fmt.Errorf("mirror: creating %s: %w%s", e.cfg.DestinationTopic, err, msg)
+		}
+	}
+	// Wait until the destination serves the topic.
+	for {
+		if _, err := e.dst.topic(ctx, e.cfg.DestinationTopic, true); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// initProducerID gets an idempotent producer id for the data the engine
+// writes.
+func initProducerID(ctx context.Context, cl *kgo.Client) (int64, int16, error) {
+	req := kmsg.NewPtrInitProducerIDRequest()
+	req.TransactionTimeoutMillis = 60000
+	req.ProducerID, req.ProducerEpoch = -1, -1
+	resp, err := req.RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(resp.ErrorCode)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("mirror: idempotent producer id: %w", err)
+	}
+	return resp.ProducerID, resp.ProducerEpoch, nil
+}
+
+func fillID(prefix string, p int32) string { return prefix + "-" + strconv.Itoa(int(p)) }

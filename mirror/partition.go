@@ -1,0 +1,320 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/linkproxy/linkproxy/mirror/batch"
+	"github.com/linkproxy/linkproxy/mirror/fill"
+)
+
+// partition copies one source partition. Its invariant: the destination's
+// log end is next, the next source offset to copy.
+type partition struct {
+	e          *Engine
+	p          int32
+	next       int64
+	producerID int64
+	epoch      int16
+	seq        int32
+	filler     *fill.Filler
+	// aborted holds producers whose open transaction the source aborted,
+	// from a read_committed fetch's aborted transactions, until their
+	// abort marker is reached.
+	aborted map[int64]bool
+	// aborts still to take effect, by first offset.
+	pendingAborts []kmsg.FetchResponseTopicPartitionAbortedTransaction
+}
+
+func (pt *partition) run(ctx context.Context) error {
+	e := pt.e
+	f, err := fill.New(ctx, e.cfg.Destination, fillID(e.cfg.TransactionalID, pt.p), e.log)
+	if err != nil {
+		return err
+	}
+	pt.filler = f
+	if err := pt.start(ctx); err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		if err := pt.step(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// start finds where to resume: the destination's log end, or for a new
+// mirror the start offset spec, whose offsets below are filled and then
+// deleted so that the mirror's log start matches.
+func (pt *partition) start(ctx context.Context) error {
+	e := pt.e
+	end, err := listOffset(ctx, e.cfg.Destination, e.cfg.DestinationTopic, pt.p, latest, false)
+	if err != nil {
+		return err
+	}
+	srcEnd, err := listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, latest, false)
+	if err != nil {
+		return err
+	}
+	if end > srcEnd {
+		return fmt.Errorf("UNEXPECTED_TRUNCATION: the mirror's log end %d is beyond the source's %d", end, srcEnd)
+	}
+	if end > 0 {
+		pt.next = end
+		e.setNext(pt.p, end)
+		return nil
+	}
+	from, err := pt.startOffset(ctx)
+	if err != nil {
+		return err
+	}
+	if from > 0 {
+		if err := pt.fillTo(ctx, from); err != nil {
+			return err
+		}
+		if err := deleteRecords(ctx, e.cfg.Destination, e.cfg.DestinationTopic, pt.p, from); err != nil {
+			return err
+		}
+	}
+	pt.next = from
+	e.setNext(pt.p, from)
+	return nil
+}
+
+func (pt *partition) startOffset(ctx context.Context) (int64, error) {
+	e := pt.e
+	switch at := e.cfg.StartAt; at {
+	case StartEarliest:
+		return listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, earliest, false)
+	case StartLatest:
+		return listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, latest, true)
+	default:
+		o, err := listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, at, false)
+		if err == nil && o < 0 { // nothing at or after the timestamp yet
+			return listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, latest, true)
+		}
+		return o, err
+	}
+}
+
+// step fetches once from the source and copies what came back.
+func (pt *partition) step(ctx context.Context) error {
+	e := pt.e
+	sp, err := pt.fetch(ctx)
+	if err != nil {
+		return err
+	}
+	switch err := kerr.ErrorForCode(sp.ErrorCode); {
+	case err == nil:
+	case errors.Is(err, kerr.OffsetOutOfRange):
+		if pt.next < sp.LogStartOffset {
+			// Retention removed source data before it was copied:
+			// the mirror keeps the offsets, as filler.
+			e.log.Warn("source log start passed the mirror's position; filling the gap", "partition", pt.p, "from", pt.next, "to", sp.LogStartOffset)
+			return pt.fillTo(ctx, sp.LogStartOffset)
+		}
+		return fmt.Errorf("UNEXPECTED_TRUNCATION: source offset %d is out of range (log %d-%d)", pt.next, sp.LogStartOffset, sp.HighWatermark)
+	case kerr.IsRetriable(err):
+		_, _ = e.src.topic(ctx, e.cfg.SourceTopic, true)
+		return sleep(ctx, 100*time.Millisecond)
+	default:
+		return fmt.Errorf("fetching source offset %d: %w", pt.next, err)
+	}
+	pt.pendingAborts = append(pt.pendingAborts, sp.AbortedTransactions...)
+	batches, err := batch.Split(sp.RecordBatches)
+	if err != nil {
+		return fmt.Errorf("source batches at %d: %w", pt.next, err)
+	}
+	for _, b := range batches {
+		if err := pt.copyBatch(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetch reads from the source at next, read_committed: only up to the last
+// stable offset, with the aborted transactions listed.
+func (pt *partition) fetch(ctx context.Context) (kmsg.FetchResponseTopicPartition, error) {
+	e := pt.e
+	t, err := e.src.topic(ctx, e.cfg.SourceTopic, false)
+	if err != nil {
+		return kmsg.FetchResponseTopicPartition{}, err
+	}
+	req := kmsg.NewPtrFetchRequest()
+	req.ReplicaID, req.MaxWaitMillis, req.MinBytes, req.MaxBytes = -1, int32(e.cfg.MaxWait/time.Millisecond), 1, 50<<20
+	req.IsolationLevel, req.SessionEpoch = 1, -1
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic, rt.TopicID = e.cfg.SourceTopic, t.id
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = pt.p, pt.next, 8<<20
+	rp.CurrentLeaderEpoch, rp.LastFetchedEpoch, rp.LogStartOffset = -1, -1, -1
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	kresp, err := e.src.request(ctx, e.cfg.SourceTopic, pt.p, false, req)
+	if err != nil {
+		_, _ = e.src.topic(ctx, e.cfg.SourceTopic, true)
+		return kmsg.FetchResponseTopicPartition{}, fmt.Errorf("fetching source offset %d: %w", pt.next, err)
+	}
+	resp := kresp.(*kmsg.FetchResponse)
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return kmsg.FetchResponseTopicPartition{}, fmt.Errorf("fetching source offset %d: %w", pt.next, err)
+	}
+	for _, rt := range resp.Topics {
+		for _, sp := range rt.Partitions {
+			if sp.Partition == pt.p {
+				return sp, nil
+			}
+		}
+	}
+	return kmsg.FetchResponseTopicPartition{}, fmt.Errorf("fetching source offset %d: partition missing from response", pt.next)
+}
+
+// copyBatch brings the destination from next past source batch b: data is
+// produced, everything else filled.
+func (pt *partition) copyBatch(ctx context.Context, b []byte) error {
+	h, err := batch.ParseHeader(b)
+	if err != nil {
+		return err
+	}
+	if h.LastOffset() < pt.next {
+		return nil // copied before (a fetch starts at a batch boundary)
+	}
+	pt.activateAborts(h.BaseOffset)
+	switch {
+	case h.Control():
+		// A transaction marker ends its producer's transaction; its
+		// offset becomes filler.
+		delete(pt.aborted, h.ProducerID)
+		return pt.fillTo(ctx, h.LastOffset()+1)
+	case h.Transactional() && pt.aborted[h.ProducerID]:
+		return pt.fillTo(ctx, h.LastOffset()+1)
+	}
+	runs, err := batch.SplitRuns(nil, b, pt.next)
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		rh, err := batch.ParseHeader(r)
+		if err != nil {
+			return err
+		}
+		if err := pt.fillTo(ctx, rh.BaseOffset); err != nil {
+			return err
+		}
+		if err := pt.produce(ctx, r, rh); err != nil {
+			return err
+		}
+	}
+	// Compaction can leave a batch's last offsets without a record.
+	return pt.fillTo(ctx, h.LastOffset()+1)
+}
+
+// activateAborts marks producers whose aborted transaction starts at or
+// before offset.
+func (pt *partition) activateAborts(offset int64) {
+	keep := pt.pendingAborts[:0]
+	for _, a := range pt.pendingAborts {
+		if a.FirstOffset <= offset {
+			pt.aborted[a.ProducerID] = true
+		} else {
+			keep = append(keep, a)
+		}
+	}
+	pt.pendingAborts = keep
+}
+
+// produce writes one contiguous source batch as the engine's idempotent
+// producer and checks it landed at the source's offset.
+func (pt *partition) produce(ctx context.Context, b []byte, h batch.Header) error {
+	e := pt.e
+	if h.BaseOffset != pt.next {
+		return fmt.Errorf("batch at %d is not at the mirror's log end %d", h.BaseOffset, pt.next)
+	}
+	records, err := batch.Rewrite(nil, b, pt.producerID, pt.epoch, pt.seq)
+	if err != nil {
+		return err
+	}
+	refresh := false
+	for attempt := 0; ; attempt++ {
+		req := kmsg.NewPtrProduceRequest()
+		req.Acks, req.TimeoutMillis = -1, 30000
+		rt := kmsg.NewProduceRequestTopic()
+		rt.Topic = e.cfg.DestinationTopic
+		if t, err := e.dst.topic(ctx, e.cfg.DestinationTopic, false); err == nil {
+			rt.TopicID = t.id
+		}
+		rp := kmsg.NewProduceRequestTopicPartition()
+		rp.Partition, rp.Records = pt.p, records
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		kresp, err := e.dst.request(ctx, e.cfg.DestinationTopic, pt.p, refresh, req)
+		var perr error
+		var base int64 = -1
+		if err == nil {
+			resp := kresp.(*kmsg.ProduceResponse)
+			perr = errors.New("partition missing from produce response")
+			for _, t := range resp.Topics {
+				for _, p := range t.Partitions {
+					if p.Partition == pt.p {
+						perr, base = kerr.ErrorForCode(p.ErrorCode), p.BaseOffset
+					}
+				}
+			}
+		} else {
+			perr = err
+		}
+		switch {
+		case perr == nil:
+			if base != pt.next {
+				return fmt.Errorf("DIVERGED: batch for source offset %d landed at %d: something else writes to the mirror topic", pt.next, base)
+			}
+			// Kafka's sequences wrap from MaxInt32 to 0.
+			pt.seq = int32((int64(pt.seq) + int64(h.NumRecords)) % (1 << 31))
+			pt.next = h.LastOffset() + 1
+			e.setNext(pt.p, pt.next)
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case kerr.IsRetriable(perr) || errors.Is(perr, kerr.NotLeaderForPartition):
+			refresh = true
+			if err := sleep(ctx, min(time.Duration(attempt+1)*50*time.Millisecond, time.Second)); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("producing source offset %d to the mirror: %w", pt.next, perr)
+		}
+	}
+}
+
+// fillTo advances the destination's log end to offset with filler.
+func (pt *partition) fillTo(ctx context.Context, offset int64) error {
+	n := offset - pt.next
+	if n <= 0 {
+		return nil
+	}
+	if err := pt.filler.Fill(ctx, pt.e.cfg.DestinationTopic, pt.p, pt.next, n); err != nil {
+		return fmt.Errorf("filling offsets %d-%d: %w", pt.next, offset-1, err)
+	}
+	pt.next = offset
+	pt.e.setNext(pt.p, offset)
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
