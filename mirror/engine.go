@@ -27,8 +27,8 @@ const (
 // source's. The timestamp limits are Apache Kafka 3.6+ names.
 func DefaultDestinationConfigs() map[string]string {
 	return map[string]string{
-		"compression.type":               "producer",
-		"message.timestamp.type":         "CreateTime",
+		"compression.type":                "producer",
+		"message.timestamp.type":          "CreateTime",
 		"message.timestamp.before.max.ms": "9223372036854775807",
 		"message.timestamp.after.max.ms":  "9223372036854775807",
 	}
