@@ -67,6 +67,11 @@ func newPair(t *testing.T, topic string, partitions int32) *pair {
 // mirror runs an engine from src topic to dst "mirror-"+topic until every
 // partition's mirror reaches the source's log end, then stops it.
 func (p *pair) mirror(t *testing.T, topic string) *Engine {
+	return p.mirrorUntil(t, topic, func() {})
+}
+
+// mirrorUntil is mirror, calling during() once the engine runs.
+func (p *pair) mirrorUntil(t *testing.T, topic string, during func()) *Engine {
 	t.Helper()
 	e, err := New(Config{
 		Source: p.srcCl, Destination: p.dstCl,
@@ -87,6 +92,7 @@ func (p *pair) mirror(t *testing.T, topic string) *Engine {
 			t.Fatal(err)
 		}
 	}()
+	during()
 	ends := p.ends(t, p.srcCl, topic)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -386,4 +392,39 @@ func TestMirrorTransactions(t *testing.T) {
 		t.Fatal("no committed records to compare")
 	}
 	sameRecords(t, src, dst)
+}
+
+// TestMirrorRestartResumesProducer stops an engine and starts another on
+// the same mirror: it continues from the log end with the first engine's
+// producer id, epoch and sequence, so a late request of the first would be
+// refused as a duplicate.
+func TestMirrorRestartResumesProducer(t *testing.T) {
+	const topic = "restart"
+	p := newPair(t, topic, 2)
+	produce(t, p, topic, 200)
+	p.mirror(t, topic)
+	first := producers(t, p, "mirror-"+topic)
+	produce(t, p, topic, 200)
+	p.mirror(t, topic)
+	both := producers(t, p, "mirror-"+topic)
+	if len(first) != 1 || len(both) != 1 {
+		t.Fatalf("mirror written by producers %v, then %v; want one throughout", first, both)
+	}
+	ends := p.ends(t, p.srcCl, topic)
+	sameRecords(t, records(t, p.seeds(p.srcCl), topic, ends), records(t, p.seeds(p.dstCl), "mirror-"+topic, ends))
+	samePayloads(t, p, topic, ends)
+}
+
+// producers lists the idempotent producer ids of a topic's data batches.
+func producers(t *testing.T, p *pair, topic string) map[int64]bool {
+	t.Helper()
+	out := map[int64]bool{}
+	for part, end := range p.ends(t, p.dstCl, topic) {
+		for _, b := range rawBatches(t, p.dstCl, topic, part, end) {
+			if h, _ := batch.ParseHeader(b); !h.Control() && !h.Transactional() {
+				out[h.ProducerID] = true
+			}
+		}
+	}
+	return out
 }

@@ -71,7 +71,7 @@ func (pt *partition) start(ctx context.Context) error {
 	if end > 0 {
 		pt.next = end
 		e.setNext(pt.p, end)
-		return nil
+		return pt.resumeProducer(ctx)
 	}
 	from, err := pt.startOffset(ctx)
 	if err != nil {
@@ -88,6 +88,71 @@ func (pt *partition) start(ctx context.Context) error {
 	pt.next = from
 	e.setNext(pt.p, from)
 	return nil
+}
+
+// resumeProducer continues the idempotent producer of the engine that
+// wrote the mirror before, read back from its last data batch: a request
+// that engine still had in flight when it died then lands as a duplicate
+// the broker refuses, never as a second copy. Fill transactions are fenced
+// through their transactional id instead (fill.New).
+func (pt *partition) resumeProducer(ctx context.Context) error {
+	e := pt.e
+	start, err := listOffset(ctx, e.cfg.Destination, e.cfg.DestinationTopic, pt.p, earliest, false)
+	if err != nil {
+		return err
+	}
+	// Look back over a growing window: the tail may be a long fill.
+	for window := int64(512); ; window *= 8 {
+		from := max(start, pt.next-window)
+		found, h, err := pt.lastDataBatch(ctx, from)
+		if err != nil {
+			return err
+		}
+		if found {
+			pt.producerID, pt.epoch = h.ProducerID, h.ProducerEpoch
+			pt.seq = int32((int64(h.BaseSequence) + int64(h.NumRecords)) % (1 << 31))
+			e.log.Debug("resuming the mirror's producer", "partition", pt.p, "producer_id", h.ProducerID, "epoch", h.ProducerEpoch, "sequence", pt.seq)
+			return nil
+		}
+		if from == start {
+			return nil // no data written yet: the engine's fresh producer id
+		}
+	}
+}
+
+// lastDataBatch returns the header of the last idempotent data batch on the
+// mirror between from and its log end.
+func (pt *partition) lastDataBatch(ctx context.Context, from int64) (bool, batch.Header, error) {
+	e := pt.e
+	var last batch.Header
+	found := false
+	for off := from; off < pt.next; {
+		sp, err := fetchPartition(ctx, e.dst, e.cfg.DestinationTopic, pt.p, off, false, 0)
+		if err != nil {
+			return false, last, err
+		}
+		if err := kerr.ErrorForCode(sp.ErrorCode); err != nil {
+			return false, last, fmt.Errorf("reading the mirror's tail at %d: %w", off, err)
+		}
+		bs, err := batch.Split(sp.RecordBatches)
+		if err != nil {
+			return false, last, fmt.Errorf("reading the mirror's tail at %d: %w", off, err)
+		}
+		if len(bs) == 0 {
+			break
+		}
+		for _, b := range bs {
+			h, err := batch.ParseHeader(b)
+			if err != nil {
+				return false, last, err
+			}
+			if !h.Control() && !h.Transactional() && h.ProducerID >= 0 {
+				last, found = h, true
+			}
+			off = max(off, h.LastOffset()+1)
+		}
+	}
+	return found, last, nil
 }
 
 func (pt *partition) startOffset(ctx context.Context) (int64, error) {
@@ -109,7 +174,7 @@ func (pt *partition) startOffset(ctx context.Context) (int64, error) {
 // step fetches once from the source and copies what came back.
 func (pt *partition) step(ctx context.Context) error {
 	e := pt.e
-	sp, err := pt.fetch(ctx)
+	sp, err := fetchPartition(ctx, e.src, e.cfg.SourceTopic, pt.p, pt.next, true, e.cfg.MaxWait)
 	if err != nil {
 		return err
 	}
@@ -140,43 +205,6 @@ func (pt *partition) step(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// fetch reads from the source at next, read_committed: only up to the last
-// stable offset, with the aborted transactions listed.
-func (pt *partition) fetch(ctx context.Context) (kmsg.FetchResponseTopicPartition, error) {
-	e := pt.e
-	t, err := e.src.topic(ctx, e.cfg.SourceTopic, false)
-	if err != nil {
-		return kmsg.FetchResponseTopicPartition{}, err
-	}
-	req := kmsg.NewPtrFetchRequest()
-	req.ReplicaID, req.MaxWaitMillis, req.MinBytes, req.MaxBytes = -1, int32(e.cfg.MaxWait/time.Millisecond), 1, 50<<20
-	req.IsolationLevel, req.SessionEpoch = 1, -1
-	rt := kmsg.NewFetchRequestTopic()
-	rt.Topic, rt.TopicID = e.cfg.SourceTopic, t.id
-	rp := kmsg.NewFetchRequestTopicPartition()
-	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = pt.p, pt.next, 8<<20
-	rp.CurrentLeaderEpoch, rp.LastFetchedEpoch, rp.LogStartOffset = -1, -1, -1
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	kresp, err := e.src.request(ctx, e.cfg.SourceTopic, pt.p, false, req)
-	if err != nil {
-		_, _ = e.src.topic(ctx, e.cfg.SourceTopic, true)
-		return kmsg.FetchResponseTopicPartition{}, fmt.Errorf("fetching source offset %d: %w", pt.next, err)
-	}
-	resp := kresp.(*kmsg.FetchResponse)
-	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-		return kmsg.FetchResponseTopicPartition{}, fmt.Errorf("fetching source offset %d: %w", pt.next, err)
-	}
-	for _, rt := range resp.Topics {
-		for _, sp := range rt.Partitions {
-			if sp.Partition == pt.p {
-				return sp, nil
-			}
-		}
-	}
-	return kmsg.FetchResponseTopicPartition{}, fmt.Errorf("fetching source offset %d: partition missing from response", pt.next)
 }
 
 // copyBatch brings the destination from next past source batch b: data is
@@ -285,6 +313,17 @@ func (pt *partition) produce(ctx context.Context, b []byte, h batch.Header) erro
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case errors.Is(perr, kerr.UnknownProducerID) && attempt == 0:
+			// The broker no longer knows the resumed producer (its
+			// state expired, which also means no predecessor's
+			// request can still be in flight): start a fresh one.
+			if pt.producerID, pt.epoch, err = initProducerID(ctx, e.cfg.Destination); err != nil {
+				return err
+			}
+			pt.seq = 0
+			if records, err = batch.Rewrite(nil, b, pt.producerID, pt.epoch, pt.seq); err != nil {
+				return err
+			}
 		case kerr.IsRetriable(perr) || errors.Is(perr, kerr.NotLeaderForPartition):
 			refresh = true
 			if err := sleep(ctx, min(time.Duration(attempt+1)*50*time.Millisecond, time.Second)); err != nil {
