@@ -48,7 +48,10 @@ type Config struct {
 	DestinationConfigs map[string]string
 	// MaxWait bounds a fetch waiting for new data (default 500ms).
 	MaxWait time.Duration
-	Log     hclog.Logger
+	// PartitionCheck is how often the source is checked for added
+	// partitions (default 5s).
+	PartitionCheck time.Duration
+	Log            hclog.Logger
 }
 
 // Engine mirrors one topic.
@@ -77,6 +80,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 500 * time.Millisecond
 	}
+	if cfg.PartitionCheck <= 0 {
+		cfg.PartitionCheck = 5 * time.Second
+	}
 	if cfg.DestinationConfigs == nil {
 		cfg.DestinationConfigs = DefaultDestinationConfigs()
 	}
@@ -93,9 +99,10 @@ func New(cfg Config) (*Engine, error) {
 	}, nil
 }
 
-// Run mirrors every partition until ctx ends. A partition that cannot go
-// on stops alone with its reason (see Failures); Run returns nil when ctx
-// ends, or an error if mirroring could not start at all.
+// Run mirrors every partition until ctx ends, and partitions added to the
+// source as they appear. A partition that cannot go on stops alone with its
+// reason (see Failures); Run returns nil when ctx ends, or an error if
+// mirroring could not start at all.
 func (e *Engine) Run(ctx context.Context) error {
 	parts, err := e.src.topic(ctx, e.cfg.SourceTopic, true)
 	if err != nil {
@@ -109,21 +116,79 @@ func (e *Engine) Run(ctx context.Context) error {
 		return err
 	}
 	var wg sync.WaitGroup
-	for p := range int32(len(parts.leaders)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pt := &partition{e: e, p: p, producerID: pid, epoch: epoch, aborted: make(map[int64]bool)}
-			if err := pt.run(ctx); err != nil && ctx.Err() == nil {
-				e.log.Error("mirror partition stopped; fix the cause, then restart the mirror", "partition", p, "error", err)
-				e.mu.Lock()
-				e.failures[p] = err
-				e.mu.Unlock()
-			}
-		}()
+	defer wg.Wait()
+	started := int32(0)
+	startUpTo := func(n int32) {
+		for ; started < n; started++ {
+			p := started
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				pt := &partition{e: e, p: p, producerID: pid, epoch: epoch, aborted: make(map[int64]bool)}
+				if err := pt.run(ctx); err != nil && ctx.Err() == nil {
+					e.log.Error("mirror partition stopped; fix the cause, then restart the mirror", "partition", p, "error", err)
+					e.mu.Lock()
+					e.failures[p] = err
+					e.mu.Unlock()
+				}
+			}()
+		}
 	}
-	wg.Wait()
-	return nil
+	startUpTo(int32(len(parts.leaders)))
+	t := time.NewTicker(e.cfg.PartitionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		parts, err := e.src.topic(ctx, e.cfg.SourceTopic, true)
+		if err != nil {
+			e.log.Warn("cannot check the source topic's partitions; retrying", "error", err)
+			continue
+		}
+		switch n := int32(len(parts.leaders)); {
+		case n > started:
+			if err := e.addPartitions(ctx, n); err != nil {
+				e.log.Warn("cannot add partitions to the mirror topic; retrying", "partitions", n, "error", err)
+				continue
+			}
+			e.log.Info("source partitions added; mirroring them", "partitions", n)
+			startUpTo(n)
+		case n < started:
+			e.log.Error("SOURCE_PARTITIONS_DECREASED: the source topic has fewer partitions than its mirror; was it deleted and recreated?", "source", n, "mirror", started)
+		}
+	}
+}
+
+// addPartitions grows the mirror topic to n partitions.
+func (e *Engine) addPartitions(ctx context.Context, n int32) error {
+	if t, err := e.dst.topic(ctx, e.cfg.DestinationTopic, true); err == nil && int32(len(t.leaders)) >= n {
+		return nil
+	}
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	req.TimeoutMillis = 30000
+	rt := kmsg.NewCreatePartitionsRequestTopic()
+	rt.Topic, rt.Count = e.cfg.DestinationTopic, n
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, e.cfg.Destination)
+	if err != nil {
+		return err
+	}
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return err
+		}
+	}
+	for { // until the destination serves them
+		if t, err := e.dst.topic(ctx, e.cfg.DestinationTopic, true); err == nil && int32(len(t.leaders)) >= n {
+			return nil
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
 }
 
 // Next returns, per partition, the next source offset to copy, which is

@@ -78,7 +78,8 @@ func (p *pair) mirrorUntil(t *testing.T, topic string, during func()) *Engine {
 		SourceTopic: topic, DestinationTopic: "mirror-" + topic,
 		StartAt: StartEarliest, TransactionalID: "test-fill-" + topic,
 		DestinationConfigs: kfakeDestinationConfigs(), MaxWait: 50 * time.Millisecond,
-		Log: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testLog{t}}),
+		PartitionCheck: 100 * time.Millisecond,
+		Log:            hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testLog{t}}),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -427,4 +428,33 @@ func producers(t *testing.T, p *pair, topic string) map[int64]bool {
 		}
 	}
 	return out
+}
+
+// TestMirrorPartitionsAdded adds partitions to the source while the engine
+// runs: the mirror grows and copies them too.
+func TestMirrorPartitionsAdded(t *testing.T) {
+	const topic = "growing"
+	p := newPair(t, topic, 2)
+	produce(t, p, topic, 100)
+	p.mirrorUntil(t, topic, func() {
+		time.Sleep(200 * time.Millisecond)
+		if _, err := kadm.NewClient(p.srcCl).CreatePartitions(context.Background(), 2, topic); err != nil {
+			t.Fatal(err)
+		}
+		produce(t, p, topic, 300)
+		// Wait for the engine to see the new partitions, so that the
+		// caught-up check below includes them.
+		deadline := time.Now().Add(10 * time.Second)
+		for len(p.ends(t, p.dstCl, "mirror-"+topic)) < 4 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	ends := p.ends(t, p.srcCl, topic)
+	if len(ends) != 4 || ends[3] == 0 {
+		t.Fatalf("source ends %v: the new partitions got no data", ends)
+	}
+	if got := p.ends(t, p.dstCl, "mirror-"+topic); fmt.Sprint(got) != fmt.Sprint(ends) {
+		t.Fatalf("mirror ends %v, source %v", got, ends)
+	}
+	sameRecords(t, records(t, p.seeds(p.srcCl), topic, ends), records(t, p.seeds(p.dstCl), "mirror-"+topic, ends))
 }
