@@ -458,3 +458,87 @@ func TestMirrorPartitionsAdded(t *testing.T) {
 	}
 	sameRecords(t, records(t, p.seeds(p.srcCl), topic, ends), records(t, p.seeds(p.dstCl), "mirror-"+topic, ends))
 }
+
+// TestMirrorCompactedSource mirrors a compacted source: holes between
+// batches (whole batches cleaned away) and inside them (records removed,
+// offsets kept) are filled, so every surviving record keeps its offset.
+func TestMirrorCompactedSource(t *testing.T) {
+	const topic = "compacted"
+	p := newPair(t, "unused", 1)
+	ctx := context.Background()
+	compact := "compact"
+	if _, err := kadm.NewClient(p.srcCl).CreateTopic(ctx, 2, -1, map[string]*string{"cleanup.policy": &compact}, topic); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(p.src.ListenAddrs()...), kgo.DefaultProduceTopic(topic),
+		kgo.ProducerBatchCompression(kgo.ZstdCompression()), kgo.ProducerLinger(2*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for round := range 8 {
+		for i := range 60 {
+			key := fmt.Sprintf("k%d", (i*7+round)%23) // repeated keys across and within batches
+			cl.Produce(ctx, &kgo.Record{Key: []byte(key), Value: []byte(fmt.Sprintf("round %d value %d", round, i))}, nil)
+		}
+		if err := cl.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.src.Compact()
+	holes := 0
+	ends := p.ends(t, p.srcCl, topic)
+	for part, end := range ends {
+		next := int64(0)
+		for _, b := range rawBatches(t, p.srcCl, topic, part, end) {
+			h, _ := batch.ParseHeader(b)
+			if h.BaseOffset > next || h.HasHoles() {
+				holes++
+			}
+			next = h.LastOffset() + 1
+		}
+	}
+	if holes == 0 {
+		t.Fatal("compaction left no holes; the test proves nothing")
+	}
+	p.mirror(t, topic)
+	if got := p.ends(t, p.dstCl, "mirror-"+topic); fmt.Sprint(got) != fmt.Sprint(ends) {
+		t.Fatalf("mirror ends %v, source %v", got, ends)
+	}
+	sameRecords(t, records(t, p.seeds(p.srcCl), topic, ends), records(t, p.seeds(p.dstCl), "mirror-"+topic, ends))
+}
+
+// TestMirrorLeaderMoves moves partition leaders on both clusters while the
+// engine copies.
+func TestMirrorLeaderMoves(t *testing.T) {
+	const topic = "moving"
+	p := newPair(t, topic, 3)
+	produce(t, p, topic, 500)
+	p.mirrorUntil(t, topic, func() {
+		for deadline := time.Now().Add(10 * time.Second); len(p.ends(t, p.dstCl, "mirror-"+topic)) < 3; {
+			if time.Now().After(deadline) {
+				t.Fatal("mirror topic not created")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		for i := range 6 {
+			part := int32(i % 3)
+			for _, c := range []struct {
+				fk    *kfake.Cluster
+				topic string
+			}{{p.src, topic}, {p.dst, "mirror-" + topic}} {
+				if err := c.fk.MoveTopicPartition(c.topic, part, (c.fk.LeaderFor(c.topic, part)+1)%3); err != nil {
+					t.Errorf("move %s/%d: %v", c.topic, part, err)
+				}
+			}
+			produce(t, p, topic, 100)
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	ends := p.ends(t, p.srcCl, topic)
+	if got := p.ends(t, p.dstCl, "mirror-"+topic); fmt.Sprint(got) != fmt.Sprint(ends) {
+		t.Fatalf("mirror ends %v, source %v", got, ends)
+	}
+	sameRecords(t, records(t, p.seeds(p.srcCl), topic, ends), records(t, p.seeds(p.dstCl), "mirror-"+topic, ends))
+	samePayloads(t, p, topic, ends)
+}
