@@ -144,6 +144,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		parts, err := e.src.topic(ctx, e.cfg.SourceTopic, true)
+		if ctx.Err() != nil {
+			return nil
+		}
 		if err != nil {
 			e.log.Warn("cannot check the source topic's partitions; retrying", "error", err)
 			continue

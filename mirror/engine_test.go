@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,7 +209,7 @@ func rawBatches(t *testing.T, cl *kgo.Client, topic string, part int32, end int6
 		rt.Topic, rt.TopicID = topic, ti.id
 		rp := kmsg.NewFetchRequestTopicPartition()
 		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = part, next, 8<<20
-		rp.CurrentLeaderEpoch, rp.LastFetchedEpoch, rp.LogStartOffset = -1, -1, -1
+		rp.CurrentLeaderEpoch, rp.LastFetchedEpoch, rp.LogStartOffset = -1, -1, -1 // no divergence checks when reading back
 		rt.Partitions = append(rt.Partitions, rp)
 		req.Topics = append(req.Topics, rt)
 		kresp, err := l.request(ctx, topic, part, false, req)
@@ -541,4 +542,44 @@ func TestMirrorLeaderMoves(t *testing.T) {
 	}
 	sameRecords(t, records(t, p.seeds(p.srcCl), topic, ends), records(t, p.seeds(p.dstCl), "mirror-"+topic, ends))
 	samePayloads(t, p, topic, ends)
+}
+
+// TestMirrorDivergence writes to the mirror topic behind the engine's
+// back: the next engine stops that partition with DIVERGED instead of
+// writing after the foreign record.
+func TestMirrorDivergence(t *testing.T) {
+	const topic = "diverge"
+	p := newPair(t, topic, 1)
+	produce(t, p, topic, 50)
+	p.mirror(t, topic)
+	intruder, err := kgo.NewClient(kgo.SeedBrokers(p.dst.ListenAddrs()...), kgo.DefaultProduceTopic("mirror-"+topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer intruder.Close()
+	if err := intruder.ProduceSync(context.Background(), kgo.StringRecord("not from the source")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	produce(t, p, topic, 50)
+
+	e, err := New(Config{
+		Source: p.srcCl, Destination: p.dstCl, SourceTopic: topic, DestinationTopic: "mirror-" + topic,
+		TransactionalID: "test-fill-" + topic, DestinationConfigs: kfakeDestinationConfigs(), MaxWait: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go e.Run(ctx)
+	for ctx.Err() == nil {
+		if err := e.Failures()[0]; err != nil {
+			if !strings.Contains(err.Error(), "DIVERGED") {
+				t.Fatalf("partition stopped with %v, want DIVERGED", err)
+			}
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the engine did not notice the foreign write")
 }

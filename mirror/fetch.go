@@ -12,7 +12,10 @@ import (
 // fetchPartition fetches topic/partition from offset on the cluster l
 // speaks to; readCommitted stops at the last stable offset and lists the
 // aborted transactions.
-func fetchPartition(ctx context.Context, l *leaders, topic string, partition int32, offset int64, readCommitted bool, maxWait time.Duration) (kmsg.FetchResponseTopicPartition, error) {
+// lastEpoch is the leader epoch of the batch before offset, or -1: with it
+// the leader reports a diverging epoch when its log was truncated below
+// offset (KIP-320).
+func fetchPartition(ctx context.Context, l *leaders, topic string, partition int32, offset int64, lastEpoch int32, readCommitted bool, maxWait time.Duration) (kmsg.FetchResponseTopicPartition, error) {
 	t, err := l.topic(ctx, topic, false)
 	if err != nil {
 		return kmsg.FetchResponseTopicPartition{}, err
@@ -27,7 +30,7 @@ func fetchPartition(ctx context.Context, l *leaders, topic string, partition int
 	rt.Topic, rt.TopicID = topic, t.id
 	rp := kmsg.NewFetchRequestTopicPartition()
 	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = partition, offset, 8<<20
-	rp.CurrentLeaderEpoch, rp.LastFetchedEpoch, rp.LogStartOffset = -1, -1, -1
+	rp.CurrentLeaderEpoch, rp.LastFetchedEpoch, rp.LogStartOffset = -1, lastEpoch, -1
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
 	kresp, err := l.request(ctx, topic, partition, false, req)

@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,8 @@ type partition struct {
 	epoch      int16
 	seq        int32
 	filler     *fill.Filler
+	// lastEpoch is the source leader epoch of the last batch copied.
+	lastEpoch int32
 	// aborted holds producers whose open transaction the source aborted,
 	// from a read_committed fetch's aborted transactions, until their
 	// abort marker is reached.
@@ -104,11 +107,14 @@ func (pt *partition) resumeProducer(ctx context.Context) error {
 	// Look back over a growing window: the tail may be a long fill.
 	for window := int64(512); ; window *= 8 {
 		from := max(start, pt.next-window)
-		found, h, err := pt.lastDataBatch(ctx, from)
+		found, h, raw, err := pt.lastDataBatch(ctx, from)
 		if err != nil {
 			return err
 		}
 		if found {
+			if err := pt.checkAgainstSource(ctx, h, raw); err != nil {
+				return err
+			}
 			pt.producerID, pt.epoch = h.ProducerID, h.ProducerEpoch
 			pt.seq = int32((int64(h.BaseSequence) + int64(h.NumRecords)) % (1 << 31))
 			e.log.Debug("resuming the mirror's producer", "partition", pt.p, "producer_id", h.ProducerID, "epoch", h.ProducerEpoch, "sequence", pt.seq)
@@ -120,23 +126,24 @@ func (pt *partition) resumeProducer(ctx context.Context) error {
 	}
 }
 
-// lastDataBatch returns the header of the last idempotent data batch on the
-// mirror between from and its log end.
-func (pt *partition) lastDataBatch(ctx context.Context, from int64) (bool, batch.Header, error) {
+// lastDataBatch returns the last idempotent data batch on the mirror
+// between from and its log end.
+func (pt *partition) lastDataBatch(ctx context.Context, from int64) (bool, batch.Header, []byte, error) {
 	e := pt.e
 	var last batch.Header
+	var raw []byte
 	found := false
 	for off := from; off < pt.next; {
-		sp, err := fetchPartition(ctx, e.dst, e.cfg.DestinationTopic, pt.p, off, false, 0)
+		sp, err := fetchPartition(ctx, e.dst, e.cfg.DestinationTopic, pt.p, off, -1, false, 0)
 		if err != nil {
-			return false, last, err
+			return false, last, nil, err
 		}
 		if err := kerr.ErrorForCode(sp.ErrorCode); err != nil {
-			return false, last, fmt.Errorf("reading the mirror's tail at %d: %w", off, err)
+			return false, last, nil, fmt.Errorf("reading the mirror's tail at %d: %w", off, err)
 		}
 		bs, err := batch.Split(sp.RecordBatches)
 		if err != nil {
-			return false, last, fmt.Errorf("reading the mirror's tail at %d: %w", off, err)
+			return false, last, nil, fmt.Errorf("reading the mirror's tail at %d: %w", off, err)
 		}
 		if len(bs) == 0 {
 			break
@@ -144,15 +151,52 @@ func (pt *partition) lastDataBatch(ctx context.Context, from int64) (bool, batch
 		for _, b := range bs {
 			h, err := batch.ParseHeader(b)
 			if err != nil {
-				return false, last, err
+				return false, last, nil, err
 			}
 			if !h.Control() && !h.Transactional() && h.ProducerID >= 0 {
-				last, found = h, true
+				last, raw, found = h, b, true
 			}
 			off = max(off, h.LastOffset()+1)
 		}
 	}
-	return found, last, nil
+	return found, last, raw, nil
+}
+
+// checkAgainstSource compares the mirror's last data batch with the source
+// batch at its offset: equal records mean nobody else wrote to the mirror
+// and the source was not rewritten below what was copied. A source whose
+// log start has passed the batch can no longer be compared.
+func (pt *partition) checkAgainstSource(ctx context.Context, h batch.Header, mirrored []byte) error {
+	e := pt.e
+	sp, err := fetchPartition(ctx, e.src, e.cfg.SourceTopic, pt.p, h.BaseOffset, -1, false, 0)
+	if err != nil {
+		return err
+	}
+	if sp.ErrorCode == kerr.OffsetOutOfRange.Code && sp.LogStartOffset > h.BaseOffset {
+		return nil
+	}
+	if err := kerr.ErrorForCode(sp.ErrorCode); err != nil {
+		return fmt.Errorf("reading source offset %d to check the mirror: %w", h.BaseOffset, err)
+	}
+	bs, err := batch.Split(sp.RecordBatches)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		runs, err := batch.SplitRuns(nil, b, h.BaseOffset)
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			if rh, _ := batch.ParseHeader(r); rh.BaseOffset == h.BaseOffset {
+				if rh.LastOffsetDelta != h.LastOffsetDelta || !bytes.Equal(r[batch.HeaderSize:], mirrored[batch.HeaderSize:]) {
+					return fmt.Errorf("DIVERGED: the mirror's batch at offset %d differs from the source's: something else wrote to the mirror topic, or the source log was rewritten", h.BaseOffset)
+				}
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("DIVERGED: the mirror has data at offset %d where the source has none", h.BaseOffset)
 }
 
 func (pt *partition) startOffset(ctx context.Context) (int64, error) {
@@ -174,9 +218,12 @@ func (pt *partition) startOffset(ctx context.Context) (int64, error) {
 // step fetches once from the source and copies what came back.
 func (pt *partition) step(ctx context.Context) error {
 	e := pt.e
-	sp, err := fetchPartition(ctx, e.src, e.cfg.SourceTopic, pt.p, pt.next, true, e.cfg.MaxWait)
+	sp, err := fetchPartition(ctx, e.src, e.cfg.SourceTopic, pt.p, pt.next, pt.lastEpoch, true, e.cfg.MaxWait)
 	if err != nil {
 		return err
+	}
+	if d := sp.DivergingEpoch; d.EndOffset >= 0 && d.EndOffset < pt.next {
+		return fmt.Errorf("UNEXPECTED_TRUNCATION: the source log diverged at offset %d (leader epoch %d), below the %d offsets already mirrored", d.EndOffset, d.Epoch, pt.next)
 	}
 	switch err := kerr.ErrorForCode(sp.ErrorCode); {
 	case err == nil:
@@ -217,6 +264,7 @@ func (pt *partition) copyBatch(ctx context.Context, b []byte) error {
 	if h.LastOffset() < pt.next {
 		return nil // copied before (a fetch starts at a batch boundary)
 	}
+	defer func() { pt.lastEpoch = h.PartitionLeaderEpoch }()
 	pt.activateAborts(h.BaseOffset)
 	switch {
 	case h.Control():
