@@ -73,11 +73,16 @@ func (p *pair) mirror(t *testing.T, topic string) *Engine {
 
 // mirrorUntil is mirror, calling during() once the engine runs.
 func (p *pair) mirrorUntil(t *testing.T, topic string, during func()) *Engine {
+	return p.mirrorFrom(t, topic, StartEarliest, during)
+}
+
+// mirrorFrom is mirrorUntil for a new mirror starting at startAt.
+func (p *pair) mirrorFrom(t *testing.T, topic string, startAt int64, during func()) *Engine {
 	t.Helper()
 	e, err := New(Config{
 		Source: p.srcCl, Destination: p.dstCl,
 		SourceTopic: topic, DestinationTopic: "mirror-" + topic,
-		StartAt: StartEarliest, TransactionalID: "test-fill-" + topic,
+		StartAt: startAt, TransactionalID: "test-fill-" + topic,
 		DestinationConfigs: kfakeDestinationConfigs(), MaxWait: 50 * time.Millisecond,
 		PartitionCheck: 100 * time.Millisecond,
 		Log:            hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testLog{t}}),
@@ -144,10 +149,15 @@ func records(t *testing.T, seeds []string, topic string, ends map[int32]int64) m
 	out := map[int32][]*kgo.Record{}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	starts, err := kadm.NewClient(c).ListStartOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for {
 		done := true
 		for part, end := range ends {
-			if n := len(out[part]); end > 0 && (n == 0 || out[part][n-1].Offset < end-1) {
+			start, _ := starts.Lookup(topic, part)
+			if n := len(out[part]); start.Offset < end && (n == 0 || out[part][n-1].Offset < end-1) {
 				done = false
 			}
 		}
@@ -582,4 +592,39 @@ func TestMirrorDivergence(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("the engine did not notice the foreign write")
+}
+
+// TestMirrorStartAt starts new mirrors at the source's end and at a
+// timestamp: the mirror's log starts there, at the source's offsets.
+func TestMirrorStartAt(t *testing.T) {
+	const topic = "start"
+	p := newPair(t, topic, 1)
+	produce(t, p, topic, 100) // timestamps 48h ago + i ms
+	ctx := context.Background()
+	ts40 := records(t, p.seeds(p.srcCl), topic, map[int32]int64{0: 100})[0][40].Timestamp.UnixMilli()
+	for _, tt := range []struct {
+		name      string
+		startAt   int64
+		wantStart int64
+	}{
+		{"latest", StartLatest, 100},
+		{"timestamp", ts40, 40},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := "mirror-" + topic
+			// Each case mirrors into a fresh destination topic.
+			if _, err := kadm.NewClient(p.dstCl).DeleteTopics(ctx, dst); err != nil {
+				t.Fatal(err)
+			}
+			p.mirrorFrom(t, topic, tt.startAt, func() {})
+			start, err := listOffset(ctx, p.dstCl, dst, 0, earliest, false)
+			if err != nil || start != tt.wantStart {
+				t.Fatalf("mirror log start %d (%v), want %d", start, err, tt.wantStart)
+			}
+			ends := p.ends(t, p.srcCl, topic)
+			src := records(t, p.seeds(p.srcCl), topic, ends)[0]
+			got := records(t, p.seeds(p.dstCl), dst, ends)[0]
+			sameRecords(t, map[int32][]*kgo.Record{0: src[tt.wantStart:]}, map[int32][]*kgo.Record{0: got})
+		})
+	}
 }

@@ -15,11 +15,14 @@ import (
 )
 
 // partition copies one source partition. Its invariant: the destination's
-// log end is next, the next source offset to copy.
+// log end is end, and every source offset from end up to next is filler
+// not written yet. Deferring filler merges runs of markers and aborted
+// batches into one fill transaction.
 type partition struct {
 	e          *Engine
 	p          int32
-	next       int64
+	next       int64 // the next source offset to copy
+	end        int64 // the destination's log end
 	producerID int64
 	epoch      int16
 	seq        int32
@@ -72,7 +75,7 @@ func (pt *partition) start(ctx context.Context) error {
 		return fmt.Errorf("UNEXPECTED_TRUNCATION: the mirror's log end %d is beyond the source's %d", end, srcEnd)
 	}
 	if end > 0 {
-		pt.next = end
+		pt.next, pt.end = end, end
 		e.setNext(pt.p, end)
 		return pt.resumeProducer(ctx)
 	}
@@ -81,14 +84,14 @@ func (pt *partition) start(ctx context.Context) error {
 		return err
 	}
 	if from > 0 {
-		if err := pt.fillTo(ctx, from); err != nil {
+		pt.fillTo(from)
+		if err := pt.flush(ctx); err != nil {
 			return err
 		}
 		if err := deleteRecords(ctx, e.cfg.Destination, e.cfg.DestinationTopic, pt.p, from); err != nil {
 			return err
 		}
 	}
-	pt.next = from
 	e.setNext(pt.p, from)
 	return nil
 }
@@ -232,7 +235,8 @@ func (pt *partition) step(ctx context.Context) error {
 			// Retention removed source data before it was copied:
 			// the mirror keeps the offsets, as filler.
 			e.log.Warn("source log start passed the mirror's position; filling the gap", "partition", pt.p, "from", pt.next, "to", sp.LogStartOffset)
-			return pt.fillTo(ctx, sp.LogStartOffset)
+			pt.fillTo(sp.LogStartOffset)
+			return pt.flush(ctx)
 		}
 		return fmt.Errorf("UNEXPECTED_TRUNCATION: source offset %d is out of range (log %d-%d)", pt.next, sp.LogStartOffset, sp.HighWatermark)
 	case kerr.IsRetriable(err):
@@ -251,7 +255,7 @@ func (pt *partition) step(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return pt.flush(ctx)
 }
 
 // copyBatch brings the destination from next past source batch b: data is
@@ -271,9 +275,11 @@ func (pt *partition) copyBatch(ctx context.Context, b []byte) error {
 		// A transaction marker ends its producer's transaction; its
 		// offset becomes filler.
 		delete(pt.aborted, h.ProducerID)
-		return pt.fillTo(ctx, h.LastOffset()+1)
+		pt.fillTo(h.LastOffset() + 1)
+		return nil
 	case h.Transactional() && pt.aborted[h.ProducerID]:
-		return pt.fillTo(ctx, h.LastOffset()+1)
+		pt.fillTo(h.LastOffset() + 1)
+		return nil
 	}
 	runs, err := batch.SplitRuns(nil, b, pt.next)
 	if err != nil {
@@ -284,15 +290,14 @@ func (pt *partition) copyBatch(ctx context.Context, b []byte) error {
 		if err != nil {
 			return err
 		}
-		if err := pt.fillTo(ctx, rh.BaseOffset); err != nil {
-			return err
-		}
+		pt.fillTo(rh.BaseOffset)
 		if err := pt.produce(ctx, r, rh); err != nil {
 			return err
 		}
 	}
 	// Compaction can leave a batch's last offsets without a record.
-	return pt.fillTo(ctx, h.LastOffset()+1)
+	pt.fillTo(h.LastOffset() + 1)
+	return nil
 }
 
 // activateAborts marks producers whose aborted transaction starts at or
@@ -313,8 +318,11 @@ func (pt *partition) activateAborts(offset int64) {
 // producer and checks it landed at the source's offset.
 func (pt *partition) produce(ctx context.Context, b []byte, h batch.Header) error {
 	e := pt.e
-	if h.BaseOffset != pt.next {
-		return fmt.Errorf("batch at %d is not at the mirror's log end %d", h.BaseOffset, pt.next)
+	if err := pt.flush(ctx); err != nil {
+		return err
+	}
+	if h.BaseOffset != pt.end {
+		return fmt.Errorf("batch at %d is not at the mirror's log end %d", h.BaseOffset, pt.end)
 	}
 	records, err := batch.Rewrite(nil, b, pt.producerID, pt.epoch, pt.seq)
 	if err != nil {
@@ -357,7 +365,8 @@ func (pt *partition) produce(ctx context.Context, b []byte, h batch.Header) erro
 			// Kafka's sequences wrap from MaxInt32 to 0.
 			pt.seq = int32((int64(pt.seq) + int64(h.NumRecords)) % (1 << 31))
 			pt.next = h.LastOffset() + 1
-			e.setNext(pt.p, pt.next)
+			pt.end = pt.next
+			e.setNext(pt.p, pt.end)
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -383,17 +392,23 @@ func (pt *partition) produce(ctx context.Context, b []byte, h batch.Header) erro
 	}
 }
 
-// fillTo advances the destination's log end to offset with filler.
-func (pt *partition) fillTo(ctx context.Context, offset int64) error {
-	n := offset - pt.next
+// fillTo marks the source offsets up to offset as filler; flush writes it.
+func (pt *partition) fillTo(offset int64) {
+	pt.next = max(pt.next, offset)
+}
+
+// flush writes the pending filler, bringing the destination's log end to
+// next.
+func (pt *partition) flush(ctx context.Context) error {
+	n := pt.next - pt.end
 	if n <= 0 {
 		return nil
 	}
-	if err := pt.filler.Fill(ctx, pt.e.cfg.DestinationTopic, pt.p, pt.next, n); err != nil {
-		return fmt.Errorf("filling offsets %d-%d: %w", pt.next, offset-1, err)
+	if err := pt.filler.Fill(ctx, pt.e.cfg.DestinationTopic, pt.p, pt.end, n); err != nil {
+		return fmt.Errorf("filling offsets %d-%d: %w", pt.end, pt.next-1, err)
 	}
-	pt.next = offset
-	pt.e.setNext(pt.p, offset)
+	pt.end = pt.next
+	pt.e.setNext(pt.p, pt.end)
 	return nil
 }
 
