@@ -47,8 +47,22 @@ func (pt *partition) run(ctx context.Context) error {
 	if err := pt.start(ctx); err != nil {
 		return err
 	}
+	// One fetch runs ahead: while a response's batches are copied, the
+	// next is already on its way, from one past the response's last batch.
+	var ahead *prefetch
 	for ctx.Err() == nil {
-		if err := pt.step(ctx); err != nil {
+		if ahead == nil || ahead.from != pt.next {
+			ahead = pt.fetchAsync(ctx, pt.next, pt.lastEpoch)
+		}
+		res := <-ahead.done
+		ahead = nil
+		if res.err == nil && res.sp.ErrorCode == 0 && len(res.batches) > 0 {
+			last, _ := batch.ParseHeader(res.batches[len(res.batches)-1])
+			if last.LastOffset() >= pt.next {
+				ahead = pt.fetchAsync(ctx, last.LastOffset()+1, last.PartitionLeaderEpoch)
+			}
+		}
+		if err := pt.step(ctx, res); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -56,6 +70,34 @@ func (pt *partition) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// prefetch is a source fetch under way from offset from.
+type prefetch struct {
+	from int64
+	done chan fetchResult
+}
+
+type fetchResult struct {
+	sp      kmsg.FetchResponseTopicPartition
+	batches [][]byte
+	err     error
+}
+
+func (pt *partition) fetchAsync(ctx context.Context, from int64, lastEpoch int32) *prefetch {
+	e := pt.e
+	f := &prefetch{from: from, done: make(chan fetchResult, 1)}
+	go func() {
+		sp, err := fetchPartition(ctx, e.src, e.cfg.SourceTopic, pt.p, from, lastEpoch, true, e.cfg.MaxWait)
+		var bs [][]byte
+		if err == nil && sp.ErrorCode == 0 {
+			if bs, err = batch.Split(sp.RecordBatches); err != nil {
+				err = fmt.Errorf("source batches at %d: %w", from, err)
+			}
+		}
+		f.done <- fetchResult{sp, bs, err}
+	}()
+	return f
 }
 
 // start finds where to resume: the destination's log end, or for a new
@@ -218,13 +260,13 @@ func (pt *partition) startOffset(ctx context.Context) (int64, error) {
 	}
 }
 
-// step fetches once from the source and copies what came back.
-func (pt *partition) step(ctx context.Context) error {
+// step copies what one fetch from next brought back.
+func (pt *partition) step(ctx context.Context, res fetchResult) error {
 	e := pt.e
-	sp, err := fetchPartition(ctx, e.src, e.cfg.SourceTopic, pt.p, pt.next, pt.lastEpoch, true, e.cfg.MaxWait)
-	if err != nil {
-		return err
+	if res.err != nil {
+		return res.err
 	}
+	sp := res.sp
 	if d := sp.DivergingEpoch; d.EndOffset >= 0 && d.EndOffset < pt.next {
 		return fmt.Errorf("UNEXPECTED_TRUNCATION: the source log diverged at offset %d (leader epoch %d), below the %d offsets already mirrored", d.EndOffset, d.Epoch, pt.next)
 	}
@@ -246,11 +288,7 @@ func (pt *partition) step(ctx context.Context) error {
 		return fmt.Errorf("fetching source offset %d: %w", pt.next, err)
 	}
 	pt.pendingAborts = append(pt.pendingAborts, sp.AbortedTransactions...)
-	batches, err := batch.Split(sp.RecordBatches)
-	if err != nil {
-		return fmt.Errorf("source batches at %d: %w", pt.next, err)
-	}
-	for _, b := range batches {
+	for _, b := range res.batches {
 		if err := pt.copyBatch(ctx, b); err != nil {
 			return err
 		}
