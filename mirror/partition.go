@@ -119,6 +119,9 @@ func (pt *partition) start(ctx context.Context) error {
 	if end > 0 {
 		pt.next, pt.end = end, end
 		e.setNext(pt.p, end)
+		if err := pt.trimFiller(ctx); err != nil {
+			return err
+		}
 		return pt.resumeProducer(ctx)
 	}
 	from, err := pt.startOffset(ctx)
@@ -174,37 +177,86 @@ func (pt *partition) resumeProducer(ctx context.Context) error {
 // lastDataBatch returns the last idempotent data batch on the mirror
 // between from and its log end.
 func (pt *partition) lastDataBatch(ctx context.Context, from int64) (bool, batch.Header, []byte, error) {
-	e := pt.e
 	var last batch.Header
 	var raw []byte
 	found := false
-	for off := from; off < pt.next; {
+	err := pt.scanMirror(ctx, from, pt.end, func(h batch.Header, b []byte) bool {
+		if isData(h) {
+			last, raw, found = h, b, true
+		}
+		return true
+	})
+	return found, last, raw, err
+}
+
+// isData tells the engine's data batches from filler and markers.
+func isData(h batch.Header) bool { return !h.Control() && !h.Transactional() && h.ProducerID >= 0 }
+
+// scanMirror calls fn for each mirror batch from offset from up to to,
+// until fn returns false.
+func (pt *partition) scanMirror(ctx context.Context, from, to int64, fn func(batch.Header, []byte) bool) error {
+	e := pt.e
+	for off := from; off < to; {
 		sp, err := fetchPartition(ctx, e.dst, e.cfg.DestinationTopic, pt.p, off, -1, false, 0)
 		if err != nil {
-			return false, last, nil, err
+			return err
 		}
 		if err := kerr.ErrorForCode(sp.ErrorCode); err != nil {
-			return false, last, nil, fmt.Errorf("reading the mirror's tail at %d: %w", off, err)
+			return fmt.Errorf("reading the mirror at %d: %w", off, err)
 		}
 		bs, err := batch.Split(sp.RecordBatches)
 		if err != nil {
-			return false, last, nil, fmt.Errorf("reading the mirror's tail at %d: %w", off, err)
+			return fmt.Errorf("reading the mirror at %d: %w", off, err)
 		}
 		if len(bs) == 0 {
-			break
+			return nil
 		}
 		for _, b := range bs {
 			h, err := batch.ParseHeader(b)
 			if err != nil {
-				return false, last, nil, err
+				return err
 			}
-			if !h.Control() && !h.Transactional() && h.ProducerID >= 0 {
-				last, raw, found = h, b, true
+			if h.LastOffset() >= off && !fn(h, b) {
+				return nil
 			}
 			off = max(off, h.LastOffset()+1)
 		}
 	}
-	return found, last, raw, nil
+	return nil
+}
+
+// trimFiller moves the mirror's log start past filler that stands below
+// the source's log start, before any data: what a start cut short between
+// its fill and its DeleteRecords leaves. Filler carries nothing for any
+// consumer, and data is never trimmed, so a source whose retention passed
+// data the mirror holds keeps that data on the mirror.
+func (pt *partition) trimFiller(ctx context.Context) error {
+	e := pt.e
+	mStart, err := listOffset(ctx, e.cfg.Destination, e.cfg.DestinationTopic, pt.p, earliest, false)
+	if err != nil {
+		return err
+	}
+	sStart, err := listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, earliest, false)
+	if err != nil {
+		return err
+	}
+	limit := min(sStart, pt.end)
+	if mStart >= limit {
+		return nil
+	}
+	first := limit
+	err = pt.scanMirror(ctx, mStart, limit, func(h batch.Header, _ []byte) bool {
+		if isData(h) {
+			first = min(first, h.BaseOffset)
+			return false
+		}
+		return true
+	})
+	if err != nil || first <= mStart {
+		return err
+	}
+	e.log.Info("trimming filler left by an interrupted start", "partition", pt.p, "log_start", first)
+	return deleteRecords(ctx, e.cfg.Destination, e.cfg.DestinationTopic, pt.p, first)
 }
 
 // checkAgainstSource compares the mirror's last data batch with the source
@@ -278,7 +330,10 @@ func (pt *partition) step(ctx context.Context, res fetchResult) error {
 			// the mirror keeps the offsets, as filler.
 			e.log.Warn("source log start passed the mirror's position; filling the gap", "partition", pt.p, "from", pt.next, "to", sp.LogStartOffset)
 			pt.fillTo(sp.LogStartOffset)
-			return pt.flush(ctx)
+			if err := pt.flush(ctx); err != nil {
+				return err
+			}
+			return pt.trimFiller(ctx)
 		}
 		return fmt.Errorf("UNEXPECTED_TRUNCATION: source offset %d is out of range (log %d-%d)", pt.next, sp.LogStartOffset, sp.HighWatermark)
 	case kerr.IsRetriable(err):
