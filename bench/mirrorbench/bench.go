@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"strings"
+
+	"github.com/linkproxy/linkproxy/bench/internal/harness"
 )
 
 // bench holds what every phase needs.
@@ -43,12 +44,9 @@ type codecRun struct {
 // report, and stops the clusters whatever happens. argv is the bench's own
 // command line, for the report.
 func runBench(ctx context.Context, cfg config, argv []string, out, errOut io.Writer) (err error) {
-	bin, err := filepath.Abs(cfg.linkproxy)
+	bin, err := harness.Linkproxy(cfg.linkproxy)
 	if err != nil {
-		return fmt.Errorf("-linkproxy %q: %w", cfg.linkproxy, err)
-	}
-	if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("-linkproxy: %w (build it with `go build -o bin/linkproxy ./cmd/linkproxy`)", err)
+		return err
 	}
 	var logs io.Writer
 	if cfg.verbose {
@@ -96,7 +94,7 @@ func runBench(ctx context.Context, cfg config, argv []string, out, errOut io.Wri
 		}
 		runs = append(runs, run)
 	}
-	report(out, cfg, runs, describeMachine(), commandLine(argv))
+	report(out, cfg, runs, harness.Machine(), harness.CommandLine(argv, "./bench/mirrorbench"))
 	return nil
 }
 
@@ -105,7 +103,7 @@ func runBench(ctx context.Context, cfg config, argv []string, out, errOut io.Wri
 func (b *bench) explain(err error) error {
 	errs := []error{err}
 	for _, c := range []*cluster{b.src, b.dst} {
-		if e := c.proc.exitErr(); e != nil {
+		if e := c.proc.ExitErr(); e != nil {
 			errs = append(errs, e)
 		}
 	}
@@ -208,7 +206,7 @@ func (b *bench) phase(ctx context.Context, s side, src *source, dst string) (res
 func (b *bench) printHeader() {
 	c := b.cfg
 	fmt.Fprintf(b.out, "mirrorbench: source dev-cluster pid %d (%s), destination dev-cluster pid %d (%s), %d brokers each\n",
-		b.src.proc.pid(), strings.Join(b.src.seeds, ","), b.dst.proc.pid(), strings.Join(b.dst.seeds, ","), c.brokers)
+		b.src.proc.Pid(), strings.Join(b.src.seeds, ","), b.dst.proc.Pid(), strings.Join(b.dst.seeds, ","), c.brokers)
 	names := make([]string, len(c.codecs))
 	for i, cd := range c.codecs {
 		names[i] = cd.name

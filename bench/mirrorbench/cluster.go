@@ -5,26 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/linkproxy/linkproxy/bench/internal/harness"
 )
 
-const (
-	readyTimeout = 30 * time.Second
-	stopGrace    = 10 * time.Second
-	adminTimeout = 30 * time.Second
-)
+const adminTimeout = 30 * time.Second
 
 // cluster is one dev cluster in its own process, with an admin client for
 // making and dropping topics outside the timed phases.
 type cluster struct {
 	name  string
-	proc  *child
+	proc  *harness.Child
 	seeds []string
 	cl    *kgo.Client
 	adm   *kadm.Client
@@ -33,19 +29,13 @@ type cluster struct {
 // startCluster runs `linkproxy dev-cluster` on free ports. On error the
 // process is already stopped.
 func startCluster(ctx context.Context, name, bin string, brokers int, logs io.Writer) (*cluster, error) {
-	args := []string{"dev-cluster", "--brokers", strconv.Itoa(brokers), "--listen", "127.0.0.1:0"}
-	p, err := startChild(name, bin, args, logs)
+	p, seeds, err := harness.StartDevCluster(ctx, name, bin, brokers, logs)
 	if err != nil {
 		return nil, err
 	}
-	bootstrap, err := p.waitReady(ctx, "ready bootstrap=", readyTimeout)
-	if err != nil {
-		_ = p.stop(stopGrace) // the readiness error says more
-		return nil, err
-	}
-	c := &cluster{name: name, proc: p, seeds: strings.Split(bootstrap, ",")}
+	c := &cluster{name: name, proc: p, seeds: seeds}
 	if c.cl, err = kgo.NewClient(kgo.SeedBrokers(c.seeds...), kgo.ClientID("mirrorbench-admin")); err != nil {
-		_ = p.stop(stopGrace)
+		_ = p.Stop(harness.StopGrace)
 		return nil, fmt.Errorf("%s admin client: %w", name, err)
 	}
 	c.adm = kadm.NewClient(c.cl)
@@ -55,7 +45,7 @@ func startCluster(ctx context.Context, name, bin string, brokers int, logs io.Wr
 // close closes the admin client and stops the process.
 func (c *cluster) close() error {
 	c.cl.Close()
-	return c.proc.stop(stopGrace)
+	return c.proc.Stop(harness.StopGrace)
 }
 
 func (c *cluster) createTopic(ctx context.Context, topic string, partitions int32, configs map[string]string) error {

@@ -24,14 +24,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"runtime"
 	"strings"
-	"syscall"
 	"time"
-)
 
-var errNotLinux = errors.New("mirrorbench needs Linux (getrusage, process groups, Pdeathsig)")
+	"github.com/linkproxy/linkproxy/bench/internal/harness"
+)
 
 type config struct {
 	linkproxy string
@@ -47,7 +44,6 @@ type config struct {
 
 	timeout    time.Duration
 	verbose    bool
-	quick      bool
 	cpuProfile string
 }
 
@@ -68,33 +64,11 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "mirrorbench: %v\n", err)
-		return 2
+		return harness.FlagsExit("mirrorbench", stderr, err)
 	}
-	if runtime.GOOS != "linux" {
-		fmt.Fprintf(stderr, "mirrorbench: %v\n", errNotLinux)
-		return 1
-	}
-
-	// On Ctrl-C or SIGTERM the context ends, the running phase fails, and
-	// the deferred cleanup in runBench stops the clusters.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeoutCause(ctx, cfg.timeout, fmt.Errorf("-timeout %v reached", cfg.timeout))
-	defer cancel()
-
-	if err := runBench(ctx, cfg, os.Args, stdout, stderr); err != nil {
-		// A phase cut short says only "context canceled"; say why.
-		if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
-			err = fmt.Errorf("%w (%v)", err, cause)
-		}
-		fmt.Fprintf(stderr, "mirrorbench: %v\n", err)
-		return 1
-	}
-	return 0
+	return harness.Run("mirrorbench", stderr, cfg.timeout, func(ctx context.Context) error {
+		return runBench(ctx, cfg, os.Args, stdout, stderr)
+	})
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -113,26 +87,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.timeout, "timeout", 15*time.Minute, "give up after this long")
 	fs.BoolVar(&cfg.verbose, "v", false, "copy the clusters' stderr and the engine's warnings to stderr")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to `file`; samples of copies carry labels side=engine|loop and codec (go tool pprof -tagfocus side=engine)")
-	fs.BoolVar(&cfg.quick, "quick", false, "smoke test: tiny sizes, 1 round (explicit flags still win)")
-	if err := fs.Parse(args); err != nil {
+	err := harness.ParseFlags(fs, args, map[string]string{
+		"rounds":  "1",
+		"mb":      "3",
+		"timeout": "2m",
+	})
+	if err != nil {
 		return cfg, err
 	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if cfg.quick {
-		set := make(map[string]bool)
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		quick := func(name string, apply func()) {
-			if !set[name] {
-				apply()
-			}
-		}
-		quick("rounds", func() { cfg.rounds = 1 })
-		quick("mb", func() { cfg.mb = 3 })
-		quick("timeout", func() { cfg.timeout = 2 * time.Minute })
-	}
-	var err error
 	if cfg.codecs, err = parseCodecs(codecs); err != nil {
 		return cfg, err
 	}

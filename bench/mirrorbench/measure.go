@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/linkproxy/linkproxy/bench/internal/harness"
 )
 
 // result is one timed copy of a source topic.
@@ -28,7 +30,7 @@ type meter struct {
 // collecting what the phase before it left behind.
 func startMeter() (meter, error) {
 	runtime.GC()
-	cpu, err := selfCPU()
+	cpu, err := harness.SelfCPU()
 	if err != nil {
 		return meter{}, err
 	}
@@ -37,7 +39,7 @@ func startMeter() (meter, error) {
 
 func (m meter) stop(bytes int64) (result, error) {
 	wall := time.Since(m.start)
-	cpu, err := selfCPU()
+	cpu, err := harness.SelfCPU()
 	if err != nil {
 		return result{}, err
 	}

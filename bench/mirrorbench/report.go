@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"os"
-	"runtime"
 	"slices"
-	"strings"
+
+	"github.com/linkproxy/linkproxy/bench/internal/harness"
 )
 
 // Targets from the issue. They are reported, never asserted: on a shared
@@ -48,10 +46,10 @@ func summarize(run codecRun) codecSummary {
 	}
 	s := codecSummary{
 		name:       run.src.codec.name,
-		engineMBps: median(each(func(r round) float64 { return r.engine.mbps() })),
-		loopMBps:   median(each(func(r round) float64 { return r.loop.mbps() })),
-		engineCPU:  median(each(func(r round) float64 { return r.engine.cpuPerGB() })),
-		loopCPU:    median(each(func(r round) float64 { return r.loop.cpuPerGB() })),
+		engineMBps: harness.Median(each(func(r round) float64 { return r.engine.mbps() })),
+		loopMBps:   harness.Median(each(func(r round) float64 { return r.loop.mbps() })),
+		engineCPU:  harness.Median(each(func(r round) float64 { return r.engine.cpuPerGB() })),
+		loopCPU:    harness.Median(each(func(r round) float64 { return r.loop.cpuPerGB() })),
 	}
 	s.tputRatio = s.engineMBps / s.loopMBps
 	s.cpuRatio = s.loopCPU / s.engineCPU
@@ -84,67 +82,9 @@ func report(w io.Writer, cfg config, runs []codecRun, machine, command string) {
 	fmt.Fprintf(w, "\n== summary (targets are reported, not asserted)\n")
 	for _, s := range sums {
 		fmt.Fprintf(w, "%-8s throughput engine/loop %7.2fx  target >= %gx            %s\n",
-			s.name, s.tputRatio, targetThroughputRatio, met(s.tputRatio >= targetThroughputRatio))
+			s.name, s.tputRatio, targetThroughputRatio, harness.Met(s.tputRatio >= targetThroughputRatio))
 		fmt.Fprintf(w, "%-8s CPU per GB loop/engine %7.2fx  target >= %gx (<= 1/%g)  %s\n",
-			s.name, s.cpuRatio, targetCPURatio, targetCPURatio, met(s.cpuRatio >= targetCPURatio))
+			s.name, s.cpuRatio, targetCPURatio, targetCPURatio, harness.Met(s.cpuRatio >= targetCPURatio))
 	}
-	fmt.Fprintf(w, "machine  %s\n", machine)
-	fmt.Fprintf(w, "command  %s\n", command)
-}
-
-func met(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "not met"
-}
-
-func median(vs []float64) float64 {
-	if len(vs) == 0 {
-		return 0
-	}
-	s := slices.Sorted(slices.Values(vs))
-	if n := len(s); n%2 == 1 {
-		return s[n/2]
-	} else {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
-}
-
-// describeMachine names what the figures were measured on; they mean
-// little without it.
-func describeMachine() string {
-	parts := []string{fmt.Sprintf("nproc=%d", runtime.NumCPU())}
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				parts = append(parts, strings.TrimSpace(v))
-				break
-			}
-		}
-		f.Close()
-	}
-	parts = append(parts, runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH)
-	return strings.Join(parts, ", ")
-}
-
-// commandLine is how the bench was run, so that a figure pasted elsewhere
-// can be reproduced. Under `go run` the binary sits in a go-build directory,
-// and the command worth repeating is the go run.
-func commandLine(argv []string) string {
-	if len(argv) == 0 {
-		return ""
-	}
-	out := []string{argv[0]}
-	if strings.Contains(argv[0], string(os.PathSeparator)+"go-build") {
-		out[0] = "go run ./bench/mirrorbench"
-	}
-	for _, a := range argv[1:] {
-		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		out = append(out, a)
-	}
-	return strings.Join(out, " ")
+	harness.PrintProvenance(w, machine, command)
 }

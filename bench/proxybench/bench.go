@@ -7,19 +7,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/linkproxy/linkproxy/bench/internal/harness"
 )
 
 const (
 	host         = "127.0.0.1"
 	listenerName = "BENCH"
-	readyTimeout = 30 * time.Second
-	stopGrace    = 10 * time.Second
 )
 
 // target is one way to reach the cluster: directly or through the proxy.
@@ -32,8 +30,8 @@ type target struct {
 type bench struct {
 	cfg     config
 	out     io.Writer
-	cluster *proc
-	proxy   *proc
+	cluster *harness.Child
+	proxy   *harness.Child
 	adm     *kadm.Client // direct; topics are made and dropped outside timings
 	direct  target
 	proxied target
@@ -43,12 +41,9 @@ type bench struct {
 // the children whatever happens. argv is the bench's own command line, for
 // the report.
 func runBench(ctx context.Context, cfg config, argv []string, out, errOut io.Writer) error {
-	bin, err := filepath.Abs(cfg.linkproxy)
+	bin, err := harness.Linkproxy(cfg.linkproxy)
 	if err != nil {
-		return fmt.Errorf("-linkproxy %q: %w", cfg.linkproxy, err)
-	}
-	if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("-linkproxy: %w (build it with `make build`)", err)
+		return err
 	}
 	tmp, err := os.MkdirTemp("", "proxybench-")
 	if err != nil {
@@ -60,7 +55,7 @@ func runBench(ctx context.Context, cfg config, argv []string, out, errOut io.Wri
 	// Deferred, so that it also runs when a phase fails or panics; the
 	// children's Pdeathsig covers the cases where it cannot run at all.
 	defer func() {
-		if stopErr := children.stopAll(stopGrace); stopErr != nil {
+		if stopErr := children.stopAll(harness.StopGrace); stopErr != nil {
 			fmt.Fprintf(errOut, "proxybench: stopping children: %v\n", stopErr)
 		}
 	}()
@@ -70,17 +65,18 @@ func runBench(ctx context.Context, cfg config, argv []string, out, errOut io.Wri
 	}
 
 	b := &bench{cfg: cfg, out: out}
-	if b.cluster, err = startCluster(ctx, bin, cfg.brokers, logs); err != nil {
+	var seeds []string
+	if b.cluster, seeds, err = harness.StartDevCluster(ctx, "dev-cluster", bin, cfg.brokers, logs); err != nil {
 		return err
 	}
 	children.add(b.cluster)
-	b.direct = target{name: "direct", seeds: strings.Split(b.cluster.readyInfo, ",")}
+	b.direct = target{name: "direct", seeds: seeds}
 
-	if b.proxy, err = startProxy(ctx, bin, tmp, b.direct.seeds, cfg.brokers, logs); err != nil {
+	if b.proxy, seeds, err = startProxy(ctx, bin, tmp, b.direct.seeds, cfg.brokers, logs); err != nil {
 		return err
 	}
 	children.add(b.proxy)
-	b.proxied = target{name: "proxy", seeds: []string{b.proxy.readyInfo}}
+	b.proxied = target{name: "proxy", seeds: seeds}
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.direct.seeds...), kgo.ClientID("proxybench-admin"))
 	if err != nil {
@@ -94,54 +90,42 @@ func runBench(ctx context.Context, cfg config, argv []string, out, errOut io.Wri
 	if err != nil {
 		return b.explain(err)
 	}
-	report(out, cfg, rounds, describeMachine(), commandLine(argv))
+	report(out, cfg, rounds, harness.Machine(), harness.CommandLine(argv, "./bench/proxybench"))
 	return nil
 }
 
-// startCluster runs `linkproxy dev-cluster` on free ports.
-func startCluster(ctx context.Context, bin string, brokers int, logs io.Writer) (*proc, error) {
-	args := []string{"dev-cluster", "--brokers", strconv.Itoa(brokers), "--listen", host + ":0"}
-	p, err := startProc("dev-cluster", bin, args, logs)
-	if err != nil {
-		return nil, err
-	}
-	if p.readyInfo, err = p.waitReady(ctx, "ready bootstrap=", readyTimeout); err != nil {
-		_ = p.stop(stopGrace) // the readiness error says more
-		return nil, err
-	}
-	return p, nil
-}
-
-// startProxy writes a config fronting seeds and runs `linkproxy serve`. The
-// proxy binds its ports itself, so a port picked as free may be taken by the
-// time it binds; a few attempts with other ports make that harmless.
-func startProxy(ctx context.Context, bin, dir string, seeds []string, brokers int, logs io.Writer) (*proc, error) {
+// startProxy writes a config fronting seeds and runs `linkproxy serve`, and
+// returns it with its bootstrap address. The proxy binds its ports itself,
+// so a port picked as free may be taken by the time it binds; a few attempts
+// with other ports make that harmless.
+func startProxy(ctx context.Context, bin, dir string, seeds []string, brokers int, logs io.Writer) (*harness.Child, []string, error) {
 	var lastErr error
 	for attempt := range 3 {
 		// The bootstrap port, then one per broker: node ids 0..brokers-1
 		// are served on base+1+id.
 		base, err := freePortRun(host, brokers+1)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		path := filepath.Join(dir, fmt.Sprintf("proxy-%d.toml", attempt))
 		if err := os.WriteFile(path, []byte(proxyConfig(seeds, base)), 0o600); err != nil {
-			return nil, fmt.Errorf("writing proxy config: %w", err)
+			return nil, nil, fmt.Errorf("writing proxy config: %w", err)
 		}
-		p, err := startProc("proxy", bin, []string{"serve", "--config", path}, logs)
+		p, err := harness.StartChild("proxy", bin, []string{"serve", "--config", path}, logs)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		p.readyInfo, lastErr = p.waitReady(ctx, "ready listener="+listenerName+" bootstrap=", readyTimeout)
-		if lastErr == nil {
-			return p, nil
+		bootstrap, err := p.WaitReady(ctx, "ready listener="+listenerName+" bootstrap=", harness.ReadyTimeout)
+		if err == nil {
+			return p, []string{bootstrap}, nil
 		}
-		_ = p.stop(stopGrace) // the readiness error says more
+		lastErr = err
+		_ = p.Stop(harness.StopGrace) // the readiness error says more
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return nil, lastErr
+	return nil, nil, lastErr
 }
 
 func proxyConfig(seeds []string, base int) string {
@@ -164,8 +148,8 @@ listen = "%s:%d"
 // the likelier cause than whatever the client saw.
 func (b *bench) explain(err error) error {
 	var errs []error
-	for _, p := range []*proc{b.proxy, b.cluster} {
-		if e := p.exitErr(); e != nil {
+	for _, c := range []*harness.Child{b.proxy, b.cluster} {
+		if e := c.ExitErr(); e != nil {
 			errs = append(errs, e)
 		}
 	}
@@ -220,7 +204,7 @@ func (b *bench) runRounds(ctx context.Context) ([]round, error) {
 
 func (b *bench) printHeader() {
 	c := b.cfg
-	fmt.Fprintf(b.out, "proxybench: %d brokers (dev-cluster pid %d), proxy pid %d\n", c.brokers, b.cluster.pid(), b.proxy.pid())
+	fmt.Fprintf(b.out, "proxybench: %d brokers (dev-cluster pid %d), proxy pid %d\n", c.brokers, b.cluster.Pid(), b.proxy.Pid())
 	fmt.Fprintf(b.out, "  direct %s\n  proxy  %s\n", strings.Join(b.direct.seeds, ","), strings.Join(b.proxied.seeds, ","))
 	fmt.Fprintf(b.out, "  %d rounds; throughput: %g MB per phase in %d B values, %d partitions, acks=all, no compression;\n",
 		c.rounds, c.phaseMB, c.valueSize, c.partitions)

@@ -21,13 +21,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"runtime"
-	"syscall"
 	"time"
-)
 
-var errNotLinux = errors.New("proxybench needs Linux (/proc, process groups)")
+	"github.com/linkproxy/linkproxy/bench/internal/harness"
+)
 
 type config struct {
 	linkproxy string
@@ -44,7 +41,6 @@ type config struct {
 
 	timeout time.Duration
 	verbose bool
-	quick   bool
 }
 
 func main() {
@@ -54,35 +50,11 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "proxybench: %v\n", err)
-		return 2
+		return harness.FlagsExit("proxybench", stderr, err)
 	}
-	if runtime.GOOS != "linux" {
-		fmt.Fprintf(stderr, "proxybench: %v\n", errNotLinux)
-		return 1
-	}
-
-	// On Ctrl-C or SIGTERM the context ends, the running phase fails, and
-	// the deferred cleanup in bench stops the children.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
-	defer cancel()
-
-	if err := runBench(ctx, cfg, os.Args, stdout, stderr); err != nil {
-		// A phase cut short says only "context canceled"; say why.
-		if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
-			err = fmt.Errorf("%w (%v)", err, cause)
-		} else if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("%w (-timeout %v reached)", err, cfg.timeout)
-		}
-		fmt.Fprintf(stderr, "proxybench: %v\n", err)
-		return 1
-	}
-	return 0
+	return harness.Run("proxybench", stderr, cfg.timeout, func(ctx context.Context) error {
+		return runBench(ctx, cfg, os.Args, stdout, stderr)
+	})
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -99,25 +71,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.latencySize, "latency-size", 100, "bytes per record value in latency phases")
 	fs.DurationVar(&cfg.timeout, "timeout", 15*time.Minute, "give up after this long")
 	fs.BoolVar(&cfg.verbose, "v", false, "copy the children's stderr (logs) to stderr")
-	fs.BoolVar(&cfg.quick, "quick", false, "smoke test: tiny sizes, 1 round (explicit flags still win)")
-	if err := fs.Parse(args); err != nil {
+	err := harness.ParseFlags(fs, args, map[string]string{
+		"rounds":    "1",
+		"mb":        "4",
+		"latency-n": "100",
+		"timeout":   "2m",
+	})
+	if err != nil {
 		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if cfg.quick {
-		set := make(map[string]bool)
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		quick := func(name string, apply func()) {
-			if !set[name] {
-				apply()
-			}
-		}
-		quick("rounds", func() { cfg.rounds = 1 })
-		quick("mb", func() { cfg.phaseMB = 4 })
-		quick("latency-n", func() { cfg.latencyN = 100 })
-		quick("timeout", func() { cfg.timeout = 2 * time.Minute })
 	}
 	switch {
 	case cfg.brokers < 1:

@@ -88,11 +88,11 @@ func (b *bench) phaseTimeout() time.Duration {
 }
 
 func (b *bench) cpu() (cpuUse, error) {
-	p, err := b.proxy.cpu()
+	p, err := b.proxy.CPU()
 	if err != nil {
 		return cpuUse{}, err
 	}
-	c, err := b.cluster.cpu()
+	c, err := b.cluster.CPU()
 	if err != nil {
 		return cpuUse{}, err
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 )
 
 // freePortRun returns a base port such that base..base+n-1 are all free on
@@ -51,4 +53,24 @@ func tryPorts(host string, base, n int) error {
 		return errors.New("no ports asked for")
 	}
 	return nil
+}
+
+// localPortRange returns the kernel's ephemeral port range. Elsewhere than on
+// Linux it fails, and freePortRun falls back to a range of its own.
+func localPortRange() (lo, hi int, err error) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0, fmt.Errorf("ip_local_port_range: unexpected %q", b)
+	}
+	if lo, err = strconv.Atoi(f[0]); err != nil {
+		return 0, 0, fmt.Errorf("ip_local_port_range: %w", err)
+	}
+	if hi, err = strconv.Atoi(f[1]); err != nil {
+		return 0, 0, fmt.Errorf("ip_local_port_range: %w", err)
+	}
+	return lo, hi, nil
 }

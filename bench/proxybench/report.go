@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/linkproxy/linkproxy/bench/internal/harness"
 )
 
 // Targets the summary compares against. They are reported, never asserted:
@@ -50,7 +46,7 @@ func report(w io.Writer, cfg config, rounds []round, machine, command string) {
 		}
 		return vs
 	}
-	med := func(f func(round) float64) float64 { return median(values(f)) }
+	med := func(f func(round) float64) float64 { return harness.Median(values(f)) }
 	span := func(f func(round) float64) string {
 		vs := values(f)
 		return fmt.Sprintf("%.3f .. %.3f", slices.Min(vs), slices.Max(vs))
@@ -109,12 +105,11 @@ func report(w io.Writer, cfg config, rounds []round, machine, command string) {
 		ms(proxied.perMB(proxied.cpu.cluster)), proxied.cpu.cluster, proxied.mb())
 
 	fmt.Fprintf(w, "\n== summary (targets are reported, not asserted)\n")
-	fmt.Fprintf(w, "produce ratio proxy/direct  %8.3f     target >= %.2f      %s\n", prodRatio, targetRatio, met(prodRatio >= targetRatio))
-	fmt.Fprintf(w, "consume ratio proxy/direct  %8.3f     target >= %.2f      %s\n", consRatio, targetRatio, met(consRatio >= targetRatio))
-	fmt.Fprintf(w, "added p99 latency           %8.3f ms  target <= %.1f ms    %s\n", p99Added, ms(targetAddedP99), met(p99Added <= ms(targetAddedP99)))
-	fmt.Fprintf(w, "proxy CPU per MB            %8.2f ms  target <= %.1f ms    %s\n", ms(proxyPerMB), ms(targetCPUPerMB), met(proxyPerMB <= targetCPUPerMB))
-	fmt.Fprintf(w, "machine  %s\n", machine)
-	fmt.Fprintf(w, "command  %s\n", command)
+	fmt.Fprintf(w, "produce ratio proxy/direct  %8.3f     target >= %.2f      %s\n", prodRatio, targetRatio, harness.Met(prodRatio >= targetRatio))
+	fmt.Fprintf(w, "consume ratio proxy/direct  %8.3f     target >= %.2f      %s\n", consRatio, targetRatio, harness.Met(consRatio >= targetRatio))
+	fmt.Fprintf(w, "added p99 latency           %8.3f ms  target <= %.1f ms    %s\n", p99Added, ms(targetAddedP99), harness.Met(p99Added <= ms(targetAddedP99)))
+	fmt.Fprintf(w, "proxy CPU per MB            %8.2f ms  target <= %.1f ms    %s\n", ms(proxyPerMB), ms(targetCPUPerMB), harness.Met(proxyPerMB <= targetCPUPerMB))
+	harness.PrintProvenance(w, machine, command)
 }
 
 // throughputTotals adds up throughput phases of one target over rounds.
@@ -138,77 +133,4 @@ func (t throughputTotals) perMB(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / t.mb())
 }
 
-func met(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "not met"
-}
-
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func median(vs []float64) float64 {
-	if len(vs) == 0 {
-		return 0
-	}
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// describeMachine names what the figures were measured on; they mean
-// little without it.
-func describeMachine() string {
-	parts := []string{fmt.Sprintf("nproc=%d", runtime.NumCPU())}
-	if model := cpuModel(); model != "" {
-		parts = append(parts, model)
-	}
-	parts = append(parts, runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH)
-	return strings.Join(parts, ", ")
-}
-
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
-// commandLine reconstructs how the bench was run, so that a figure pasted
-// elsewhere can be reproduced. Under `go run` the binary lives in a go-build
-// directory (a temporary one, or the build cache since Go 1.24), and the
-// command worth repeating is the go run.
-func commandLine(argv []string) string {
-	if len(argv) == 0 {
-		return ""
-	}
-	prog := argv[0]
-	if strings.Contains(filepath.ToSlash(prog), "/go-build") {
-		prog = "go run ./bench/proxybench"
-	}
-	out := []string{prog}
-	for _, a := range argv[1:] {
-		out = append(out, shellQuote(a))
-	}
-	return strings.Join(out, " ")
-}
-
-func shellQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
-		return s
-	}
-	return strconv.Quote(s)
-}
