@@ -8,7 +8,9 @@ FUZZ_TARGETS := \
 	./proxy/wire:FuzzReader \
 	./proxy/wire:FuzzRequestHeader \
 	./proxy/rewrite:FuzzResponse \
-	./proxy/rewrite:FuzzClampApiVersions
+	./proxy/rewrite:FuzzClampApiVersions \
+	./mirror/batch:FuzzSplit \
+	./mirror/batch:FuzzRewrite
 
 .PHONY: run test deps vet unit fuzz-short fuzz bench build
 
@@ -32,16 +34,17 @@ fuzz-short:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) || exit 1; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s || exit 1; \
 	done
 
 ## fuzz: the same fuzz targets, longer
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=$(LONGFUZZ)
 
-## bench: proxy vs direct, side by side, cluster in a separate process
+## bench: proxy vs direct, and mirror engine vs a consume-produce loop; clusters in separate processes
 bench: build
 	$(GO) run ./bench/proxybench -linkproxy bin/linkproxy
+	$(GO) run ./bench/mirrorbench -linkproxy bin/linkproxy
 
 build:
 	$(GO) build -o bin/linkproxy ./cmd/linkproxy

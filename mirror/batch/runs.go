@@ -104,14 +104,13 @@ func SplitRuns(dst [][]byte, b []byte, from int64) ([][]byte, error) {
 	if err != nil {
 		return dst, fmt.Errorf("splitting batch into runs: %w", err)
 	}
-	skip := 0
-	for skip < len(recs) && h.BaseOffset+int64(recs[skip].offsetDelta) < from {
-		skip++
-	}
-	recs = recs[skip:]
-	spans, err := findRuns(h, recs)
+	spans, err := findRuns(h, recs) // validates every record's offset
 	if err != nil {
 		return dst, fmt.Errorf("splitting batch into runs: %w", err)
+	}
+	if skip := recordsBelow(h, recs, from); skip > 0 {
+		recs = recs[skip:]
+		spans, _ = findRuns(h, recs)
 	}
 	xerial := h.Codec() == CodecSnappy && isXerial(b[HeaderSize:])
 	out := make([][]byte, 0, len(spans))
@@ -124,6 +123,15 @@ func SplitRuns(dst [][]byte, b []byte, from int64) ([][]byte, error) {
 		out = append(out, nb)
 	}
 	return append(dst, out...), nil
+}
+
+// recordsBelow counts the leading records at offsets below from.
+func recordsBelow(h Header, recs []rawRecord, from int64) int {
+	n := 0
+	for n < len(recs) && h.BaseOffset+int64(recs[n].offsetDelta) < from {
+		n++
+	}
+	return n
 }
 
 // encodeRun builds a batch from recs, consecutive records of the batch
