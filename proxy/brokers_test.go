@@ -17,8 +17,8 @@ func TestBrokersObserve(t *testing.T) {
 		added []int32
 	}{
 		{[]rewrite.Broker{{NodeID: 1, Host: "10.0.0.1", Port: 9092}, {NodeID: 2, Host: "10.0.0.2", Port: 9092}}, []int32{1, 2}},
-		{[]rewrite.Broker{{NodeID: 1, Host: "10.0.0.1", Port: 9092}}, nil},        // known, unchanged
-		{[]rewrite.Broker{{NodeID: 2, Host: "10.0.0.9", Port: 9093}}, nil},        // moved: updated, not new
+		{[]rewrite.Broker{{NodeID: 1, Host: "10.0.0.1", Port: 9092}}, nil},       // known, unchanged
+		{[]rewrite.Broker{{NodeID: 2, Host: "10.0.0.9", Port: 9093}}, nil},       // moved: updated, not new
 		{[]rewrite.Broker{{NodeID: 3, Host: "fd00::1", Port: 9092}}, []int32{3}}, // joined
 	}
 	for i, s := range steps {
