@@ -13,23 +13,29 @@ node_prefix="${repo_root}/.deps/node"
 log() { echo "install-deps: $*"; }
 die() { echo "install-deps: ERROR: $*" >&2; exit 1; }
 
+# apt_install installs Debian packages, refreshing the package lists only
+# when a first attempt fails (a fresh machine may have none yet).
+apt_install() {
+	command -v apt-get >/dev/null 2>&1 || die "$* missing and apt-get is not available; install it manually"
+	local sudo_cmd=()
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null 2>&1 || die "$* missing and we are not root (no sudo); install it manually"
+		sudo_cmd=(sudo)
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	log "installing $*: apt-get install -y $*"
+	if ! "${sudo_cmd[@]}" apt-get install -y -q "$@"; then
+		log "install failed; running apt-get update and retrying"
+		"${sudo_cmd[@]}" apt-get update -q || die "apt-get update failed"
+		"${sudo_cmd[@]}" apt-get install -y -q "$@" || die "apt-get install -y $* failed"
+	fi
+}
+
 # --- kcat -------------------------------------------------------------------
 if command -v kcat >/dev/null 2>&1; then
 	log "kcat already installed: $(command -v kcat)"
 else
-	command -v apt-get >/dev/null 2>&1 || die "kcat is missing and apt-get is not available; install kcat manually"
-	sudo_cmd=()
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null 2>&1 || die "kcat is missing and we are not root (no sudo); install kcat manually"
-		sudo_cmd=(sudo)
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	log "installing kcat: apt-get install -y kcat"
-	if ! "${sudo_cmd[@]}" apt-get install -y -q kcat; then
-		log "install failed; running apt-get update and retrying"
-		"${sudo_cmd[@]}" apt-get update -q || die "apt-get update failed"
-		"${sudo_cmd[@]}" apt-get install -y -q kcat || die "apt-get install -y kcat failed"
-	fi
+	apt_install kcat
 	command -v kcat >/dev/null 2>&1 || die "kcat still not on PATH after install"
 	log "kcat installed: $(command -v kcat)"
 fi
@@ -38,8 +44,9 @@ fi
 if [ -d "${node_prefix}/node_modules/kafkajs" ]; then
 	log "kafkajs already installed in ${node_prefix}/node_modules/kafkajs"
 else
-	command -v node >/dev/null 2>&1 || die "node is not on PATH; install Node.js (e.g. apt-get install -y nodejs npm)"
-	command -v npm >/dev/null 2>&1 || die "npm is not on PATH; install npm (e.g. apt-get install -y npm)"
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		apt_install nodejs npm
+	fi
 	mkdir -p "${node_prefix}"
 	log "installing kafkajs@${KAFKAJS_VERSION}: npm install --prefix ${node_prefix}"
 	(cd "${repo_root}" && npm install --prefix .deps/node --no-audit --no-fund "kafkajs@${KAFKAJS_VERSION}") \
