@@ -18,6 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/linkproxy/linkproxy/mirror/internal/partlog"
 )
 
 // The crash test runs the engine in a child process, the test binary
@@ -143,7 +145,7 @@ func TestCrash(t *testing.T) {
 	before := crashOffsets(t, srcAdm.ListEndOffsets, topic)
 	for part := range int32(partitions) {
 		to := 1 + rng.Int64N(before[part]/3)
-		if err := deleteRecords(ctx, p.srcCl, topic, part, to); err != nil {
+		if err := partlog.New(p.srcCl).DeleteRecords(ctx, topic, part, to); err != nil {
 			t.Fatal(err)
 		}
 	}

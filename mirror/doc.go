@@ -9,7 +9,9 @@
 // fields rewritten (package batch), and every source offset not delivered
 // as data (a trimmed log start, compaction holes, transaction markers,
 // aborted transaction data) is filled by a transaction the engine aborts
-// (package fill), which read_committed consumers never see.
+// (package fill), which read_committed consumers never see. Both send raw
+// Produce and Fetch requests to partition leaders through package
+// mirror/internal/partlog.
 //
 // Status: the per-partition copy loop with fills for gaps, markers and
 // aborted data. Not yet: resuming a predecessor's producer id and sequence

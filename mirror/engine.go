@@ -12,13 +12,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/linkproxy/linkproxy/mirror/internal/partlog"
 )
 
 // Where a new mirror starts, as Confluent's mirror.start.offset.spec; any
 // other non-negative value is a timestamp in milliseconds.
 const (
-	StartEarliest int64 = earliest
-	StartLatest   int64 = latest
+	StartEarliest int64 = partlog.Earliest
+	StartLatest   int64 = partlog.Latest
 )
 
 // DefaultDestinationConfigs are the configs a mirror topic is created
@@ -58,7 +60,7 @@ type Config struct {
 type Engine struct {
 	cfg      Config
 	log      hclog.Logger
-	src, dst *leaders
+	src, dst *partlog.Client
 
 	mu       sync.Mutex
 	next     map[int32]int64 // next source offset per partition
@@ -92,8 +94,8 @@ func New(cfg Config) (*Engine, error) {
 	return &Engine{
 		cfg:      cfg,
 		log:      cfg.Log.With("source_topic", cfg.SourceTopic, "mirror_topic", cfg.DestinationTopic),
-		src:      newLeaders(cfg.Source),
-		dst:      newLeaders(cfg.Destination),
+		src:      partlog.New(cfg.Source),
+		dst:      partlog.New(cfg.Destination),
 		next:     make(map[int32]int64),
 		failures: make(map[int32]error),
 	}, nil
@@ -104,11 +106,11 @@ func New(cfg Config) (*Engine, error) {
 // reason (see Failures); Run returns nil when ctx ends, or an error if
 // mirroring could not start at all.
 func (e *Engine) Run(ctx context.Context) error {
-	parts, err := e.src.topic(ctx, e.cfg.SourceTopic, true)
+	parts, err := e.src.Topic(ctx, e.cfg.SourceTopic, true)
 	if err != nil {
 		return fmt.Errorf("mirror: source topic: %w", err)
 	}
-	if err := e.ensureDestination(ctx, int32(len(parts.leaders))); err != nil {
+	if err := e.ensureDestination(ctx, parts.Partitions()); err != nil {
 		return err
 	}
 	pid, epoch, err := initProducerID(ctx, e.cfg.Destination)
@@ -134,7 +136,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			}()
 		}
 	}
-	startUpTo(int32(len(parts.leaders)))
+	startUpTo(parts.Partitions())
 	t := time.NewTicker(e.cfg.PartitionCheck)
 	defer t.Stop()
 	for {
@@ -143,7 +145,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		parts, err := e.src.topic(ctx, e.cfg.SourceTopic, true)
+		parts, err := e.src.Topic(ctx, e.cfg.SourceTopic, true)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -151,7 +153,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.log.Warn("cannot check the source topic's partitions; retrying", "error", err)
 			continue
 		}
-		switch n := int32(len(parts.leaders)); {
+		switch n := parts.Partitions(); {
 		case n > started:
 			if err := e.addPartitions(ctx, n); err != nil {
 				e.log.Warn("cannot add partitions to the mirror topic; retrying", "partitions", n, "error", err)
@@ -167,7 +169,7 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // addPartitions grows the mirror topic to n partitions.
 func (e *Engine) addPartitions(ctx context.Context, n int32) error {
-	if t, err := e.dst.topic(ctx, e.cfg.DestinationTopic, true); err == nil && int32(len(t.leaders)) >= n {
+	if t, err := e.dst.Topic(ctx, e.cfg.DestinationTopic, true); err == nil && t.Partitions() >= n {
 		return nil
 	}
 	req := kmsg.NewPtrCreatePartitionsRequest()
@@ -185,7 +187,7 @@ func (e *Engine) addPartitions(ctx context.Context, n int32) error {
 		}
 	}
 	for { // until the destination serves them
-		if t, err := e.dst.topic(ctx, e.cfg.DestinationTopic, true); err == nil && int32(len(t.leaders)) >= n {
+		if t, err := e.dst.Topic(ctx, e.cfg.DestinationTopic, true); err == nil && t.Partitions() >= n {
 			return nil
 		}
 		if err := sleep(ctx, 50*time.Millisecond); err != nil {
@@ -226,8 +228,8 @@ func (e *Engine) setNext(p int32, o int64) {
 // ensureDestination creates the mirror topic with the source's partition
 // count when it does not exist.
 func (e *Engine) ensureDestination(ctx context.Context, partitions int32) error {
-	if t, err := e.dst.topic(ctx, e.cfg.DestinationTopic, true); err == nil {
-		if n := int32(len(t.leaders)); n != partitions {
+	if t, err := e.dst.Topic(ctx, e.cfg.DestinationTopic, true); err == nil {
+		if n := t.Partitions(); n != partitions {
 			return fmt.Errorf("mirror: destination topic %s has %d partitions, source has %d", e.cfg.DestinationTopic, n, partitions)
 		}
 		return nil
@@ -257,7 +259,7 @@ func (e *Engine) ensureDestination(ctx context.Context, partitions int32) error 
 	}
 	// Wait until the destination serves the topic.
 	for {
-		if _, err := e.dst.topic(ctx, e.cfg.DestinationTopic, true); err == nil {
+		if _, err := e.dst.Topic(ctx, e.cfg.DestinationTopic, true); err == nil {
 			return nil
 		}
 		select {

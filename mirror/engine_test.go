@@ -13,9 +13,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/linkproxy/linkproxy/mirror/batch"
+	"github.com/linkproxy/linkproxy/mirror/internal/partlog"
 )
 
 // kfakeDestinationConfigs drops the Apache Kafka 3.6+ timestamp limits,
@@ -203,30 +203,20 @@ func (l testLog) Write(p []byte) (int, error) {
 // rawBatches fetches every batch of topic/partition, read_uncommitted.
 func rawBatches(t *testing.T, cl *kgo.Client, topic string, part int32, end int64) [][]byte {
 	t.Helper()
-	l := newLeaders(cl)
+	pl := partlog.New(cl)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var out [][]byte
 	next := int64(0)
 	for next < end {
-		ti, err := l.topic(ctx, topic, true)
+		// Fresh leaders every time: tests move them.
+		if _, err := pl.Topic(ctx, topic, true); err != nil {
+			t.Fatal(err)
+		}
+		sp, err := pl.Fetch(ctx, topic, part, next, -1, false, 0) // no divergence checks when reading back
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := kmsg.NewPtrFetchRequest()
-		req.ReplicaID, req.MaxBytes, req.SessionEpoch = -1, 50<<20, -1
-		rt := kmsg.NewFetchRequestTopic()
-		rt.Topic, rt.TopicID = topic, ti.id
-		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = part, next, 8<<20
-		rp.CurrentLeaderEpoch, rp.LastFetchedEpoch, rp.LogStartOffset = -1, -1, -1 // no divergence checks when reading back
-		rt.Partitions = append(rt.Partitions, rp)
-		req.Topics = append(req.Topics, rt)
-		kresp, err := l.request(ctx, topic, part, false, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sp := kresp.(*kmsg.FetchResponse).Topics[0].Partitions[0]
 		if sp.ErrorCode == kerr.OffsetOutOfRange.Code {
 			next = sp.LogStartOffset
 			continue
@@ -254,7 +244,7 @@ func rawBatches(t *testing.T, cl *kgo.Client, topic string, part int32, end int6
 func samePayloads(t *testing.T, p *pair, topic string, ends map[int32]int64) {
 	t.Helper()
 	for part, end := range ends {
-		start, err := listOffset(context.Background(), p.dstCl, "mirror-"+topic, part, earliest, false)
+		start, err := partlog.New(p.dstCl).ListOffset(context.Background(), "mirror-"+topic, part, partlog.Earliest, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,11 +333,11 @@ func TestMirrorTrimmedSource(t *testing.T) {
 	const topic = "trimmed"
 	p := newPair(t, topic, 1)
 	produce(t, p, topic, 300)
-	if err := deleteRecords(context.Background(), p.srcCl, topic, 0, 123); err != nil {
+	if err := partlog.New(p.srcCl).DeleteRecords(context.Background(), topic, 0, 123); err != nil {
 		t.Fatal(err)
 	}
 	p.mirror(t, topic)
-	start, err := listOffset(context.Background(), p.dstCl, "mirror-"+topic, 0, earliest, false)
+	start, err := partlog.New(p.dstCl).ListOffset(context.Background(), "mirror-"+topic, 0, partlog.Earliest, false)
 	if err != nil || start != 123 {
 		t.Fatalf("mirror log start %d (%v), want 123", start, err)
 	}
@@ -617,7 +607,7 @@ func TestMirrorStartAt(t *testing.T) {
 				t.Fatal(err)
 			}
 			p.mirrorFrom(t, topic, tt.startAt, func() {})
-			start, err := listOffset(ctx, p.dstCl, dst, 0, earliest, false)
+			start, err := partlog.New(p.dstCl).ListOffset(ctx, dst, 0, partlog.Earliest, false)
 			if err != nil || start != tt.wantStart {
 				t.Fatalf("mirror log start %d (%v), want %d", start, err, tt.wantStart)
 			}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/linkproxy/linkproxy/mirror/internal/partlog"
 )
 
 // TestMoveConsumerGroup moves a consumer group from the source to the
@@ -93,7 +95,7 @@ func TestMoveConsumerGroup(t *testing.T) {
 	txns(true, false)
 	plainRecords(10)
 	for part, to := range map[int32]int64{0: 13, 1: 27} {
-		if err := deleteRecords(ctx, p.srcCl, topic, part, to); err != nil {
+		if err := partlog.New(p.srcCl).DeleteRecords(ctx, topic, part, to); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/linkproxy/linkproxy/mirror/batch"
 	"github.com/linkproxy/linkproxy/mirror/fill"
+	"github.com/linkproxy/linkproxy/mirror/internal/partlog"
 )
 
 // partition copies one source partition. Its invariant: the destination's
@@ -88,7 +89,7 @@ func (pt *partition) fetchAsync(ctx context.Context, from int64, lastEpoch int32
 	e := pt.e
 	f := &prefetch{from: from, done: make(chan fetchResult, 1)}
 	go func() {
-		sp, err := fetchPartition(ctx, e.src, e.cfg.SourceTopic, pt.p, from, lastEpoch, true, e.cfg.MaxWait)
+		sp, err := e.src.Fetch(ctx, e.cfg.SourceTopic, pt.p, from, lastEpoch, true, e.cfg.MaxWait)
 		var bs [][]byte
 		if err == nil && sp.ErrorCode == 0 {
 			if bs, err = batch.Split(sp.RecordBatches); err != nil {
@@ -105,11 +106,11 @@ func (pt *partition) fetchAsync(ctx context.Context, from int64, lastEpoch int32
 // deleted so that the mirror's log start matches.
 func (pt *partition) start(ctx context.Context) error {
 	e := pt.e
-	end, err := listOffset(ctx, e.cfg.Destination, e.cfg.DestinationTopic, pt.p, latest, false)
+	end, err := e.dst.ListOffset(ctx, e.cfg.DestinationTopic, pt.p, partlog.Latest, false)
 	if err != nil {
 		return err
 	}
-	srcEnd, err := listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, latest, false)
+	srcEnd, err := e.src.ListOffset(ctx, e.cfg.SourceTopic, pt.p, partlog.Latest, false)
 	if err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ func (pt *partition) start(ctx context.Context) error {
 		if err := pt.flush(ctx); err != nil {
 			return err
 		}
-		if err := deleteRecords(ctx, e.cfg.Destination, e.cfg.DestinationTopic, pt.p, from); err != nil {
+		if err := e.dst.DeleteRecords(ctx, e.cfg.DestinationTopic, pt.p, from); err != nil {
 			return err
 		}
 	}
@@ -148,7 +149,7 @@ func (pt *partition) start(ctx context.Context) error {
 // through their transactional id instead (fill.New).
 func (pt *partition) resumeProducer(ctx context.Context) error {
 	e := pt.e
-	start, err := listOffset(ctx, e.cfg.Destination, e.cfg.DestinationTopic, pt.p, earliest, false)
+	start, err := e.dst.ListOffset(ctx, e.cfg.DestinationTopic, pt.p, partlog.Earliest, false)
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,7 @@ func (pt *partition) resumeProducer(ctx context.Context) error {
 				return err
 			}
 			pt.producerID, pt.epoch = h.ProducerID, h.ProducerEpoch
-			pt.seq = int32((int64(h.BaseSequence) + int64(h.NumRecords)) % (1 << 31))
+			pt.seq = batch.AddSequence(h.BaseSequence, h.NumRecords)
 			e.log.Debug("resuming the mirror's producer", "partition", pt.p, "producer_id", h.ProducerID, "epoch", h.ProducerEpoch, "sequence", pt.seq)
 			return nil
 		}
@@ -197,7 +198,7 @@ func isData(h batch.Header) bool { return !h.Control() && !h.Transactional() && 
 func (pt *partition) scanMirror(ctx context.Context, from, to int64, fn func(batch.Header, []byte) bool) error {
 	e := pt.e
 	for off := from; off < to; {
-		sp, err := fetchPartition(ctx, e.dst, e.cfg.DestinationTopic, pt.p, off, -1, false, 0)
+		sp, err := e.dst.Fetch(ctx, e.cfg.DestinationTopic, pt.p, off, -1, false, 0)
 		if err != nil {
 			return err
 		}
@@ -232,11 +233,11 @@ func (pt *partition) scanMirror(ctx context.Context, from, to int64, fn func(bat
 // data the mirror holds keeps that data on the mirror.
 func (pt *partition) trimFiller(ctx context.Context) error {
 	e := pt.e
-	mStart, err := listOffset(ctx, e.cfg.Destination, e.cfg.DestinationTopic, pt.p, earliest, false)
+	mStart, err := e.dst.ListOffset(ctx, e.cfg.DestinationTopic, pt.p, partlog.Earliest, false)
 	if err != nil {
 		return err
 	}
-	sStart, err := listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, earliest, false)
+	sStart, err := e.src.ListOffset(ctx, e.cfg.SourceTopic, pt.p, partlog.Earliest, false)
 	if err != nil {
 		return err
 	}
@@ -256,7 +257,7 @@ func (pt *partition) trimFiller(ctx context.Context) error {
 		return err
 	}
 	e.log.Info("trimming filler left by an interrupted start", "partition", pt.p, "log_start", first)
-	return deleteRecords(ctx, e.cfg.Destination, e.cfg.DestinationTopic, pt.p, first)
+	return e.dst.DeleteRecords(ctx, e.cfg.DestinationTopic, pt.p, first)
 }
 
 // checkAgainstSource compares the mirror's last data batch with the source
@@ -265,7 +266,7 @@ func (pt *partition) trimFiller(ctx context.Context) error {
 // log start has passed the batch can no longer be compared.
 func (pt *partition) checkAgainstSource(ctx context.Context, h batch.Header, mirrored []byte) error {
 	e := pt.e
-	sp, err := fetchPartition(ctx, e.src, e.cfg.SourceTopic, pt.p, h.BaseOffset, -1, false, 0)
+	sp, err := e.src.Fetch(ctx, e.cfg.SourceTopic, pt.p, h.BaseOffset, -1, false, 0)
 	if err != nil {
 		return err
 	}
@@ -300,13 +301,13 @@ func (pt *partition) startOffset(ctx context.Context) (int64, error) {
 	e := pt.e
 	switch at := e.cfg.StartAt; at {
 	case StartEarliest:
-		return listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, earliest, false)
+		return e.src.ListOffset(ctx, e.cfg.SourceTopic, pt.p, partlog.Earliest, false)
 	case StartLatest:
-		return listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, latest, true)
+		return e.src.ListOffset(ctx, e.cfg.SourceTopic, pt.p, partlog.Latest, true)
 	default:
-		o, err := listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, at, false)
+		o, err := e.src.ListOffset(ctx, e.cfg.SourceTopic, pt.p, at, false)
 		if err == nil && o < 0 { // nothing at or after the timestamp yet
-			return listOffset(ctx, e.cfg.Source, e.cfg.SourceTopic, pt.p, latest, true)
+			return e.src.ListOffset(ctx, e.cfg.SourceTopic, pt.p, partlog.Latest, true)
 		}
 		return o, err
 	}
@@ -337,7 +338,7 @@ func (pt *partition) step(ctx context.Context, res fetchResult) error {
 		}
 		return fmt.Errorf("UNEXPECTED_TRUNCATION: source offset %d is out of range (log %d-%d)", pt.next, sp.LogStartOffset, sp.HighWatermark)
 	case kerr.IsRetriable(err):
-		_, _ = e.src.topic(ctx, e.cfg.SourceTopic, true)
+		_, _ = e.src.Topic(ctx, e.cfg.SourceTopic, true)
 		return sleep(ctx, 100*time.Millisecond)
 	default:
 		return fmt.Errorf("fetching source offset %d: %w", pt.next, err)
@@ -423,40 +424,16 @@ func (pt *partition) produce(ctx context.Context, b []byte, h batch.Header) erro
 	}
 	refresh := false
 	for attempt := 0; ; attempt++ {
-		req := kmsg.NewPtrProduceRequest()
-		req.Acks, req.TimeoutMillis = -1, 30000
-		rt := kmsg.NewProduceRequestTopic()
-		rt.Topic = e.cfg.DestinationTopic
-		if t, err := e.dst.topic(ctx, e.cfg.DestinationTopic, false); err == nil {
-			rt.TopicID = t.id
-		}
-		rp := kmsg.NewProduceRequestTopicPartition()
-		rp.Partition, rp.Records = pt.p, records
-		rt.Partitions = append(rt.Partitions, rp)
-		req.Topics = append(req.Topics, rt)
-		kresp, err := e.dst.request(ctx, e.cfg.DestinationTopic, pt.p, refresh, req)
-		var perr error
-		var base int64 = -1
-		if err == nil {
-			resp := kresp.(*kmsg.ProduceResponse)
-			perr = errors.New("partition missing from produce response")
-			for _, t := range resp.Topics {
-				for _, p := range t.Partitions {
-					if p.Partition == pt.p {
-						perr, base = kerr.ErrorForCode(p.ErrorCode), p.BaseOffset
-					}
-				}
-			}
-		} else {
-			perr = err
+		rp, perr := e.dst.Produce(ctx, e.cfg.DestinationTopic, pt.p, refresh, nil, records)
+		if perr == nil {
+			perr = kerr.ErrorForCode(rp.ErrorCode)
 		}
 		switch {
 		case perr == nil:
-			if base != pt.next {
-				return fmt.Errorf("DIVERGED: batch for source offset %d landed at %d: something else writes to the mirror topic", pt.next, base)
+			if rp.BaseOffset != pt.next {
+				return fmt.Errorf("DIVERGED: batch for source offset %d landed at %d: something else writes to the mirror topic", pt.next, rp.BaseOffset)
 			}
-			// Kafka's sequences wrap from MaxInt32 to 0.
-			pt.seq = int32((int64(pt.seq) + int64(h.NumRecords)) % (1 << 31))
+			pt.seq = batch.AddSequence(pt.seq, h.NumRecords)
 			pt.next = h.LastOffset() + 1
 			pt.end = pt.next
 			e.setNext(pt.p, pt.end)

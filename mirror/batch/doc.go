@@ -13,6 +13,9 @@
 // (timestamps, keys, values, headers) kept exactly, leaving the caller to
 // fill the gaps between runs.
 //
+// [AppendTransactional] builds the filler batches of package fill and
+// [AddSequence] advances a producer sequence past a batch.
+//
 // Returned batches alias their input where that is possible (Split,
 // SplitRuns of a batch without holes); Rewrite always copies.
 package batch

@@ -225,7 +225,7 @@ func TestRewriteProduce(t *testing.T) {
 				if p.BaseOffset != h.BaseOffset {
 					t.Fatalf("batch %d landed at %d, source offset %d", i, p.BaseOffset, h.BaseOffset)
 				}
-				seq = addSequence(seq, h.LastOffsetDelta+1)
+				seq = AddSequence(seq, h.LastOffsetDelta+1)
 			}
 
 			_, got, err := fetchAll(ctx, cl, topic)

@@ -143,7 +143,7 @@ func encodeRun(h Header, recs []rawRecord, xerial bool, scratch []byte) (nb, _ [
 	nh.LastOffsetDelta = int32(len(recs) - 1)
 	nh.NumRecords = int32(len(recs))
 	if h.BaseSequence >= 0 {
-		nh.BaseSequence = addSequence(h.BaseSequence, first)
+		nh.BaseSequence = AddSequence(h.BaseSequence, first)
 	}
 	// A record's timestamp is the batch's FirstTimestamp plus its delta,
 	// also under a delete horizon (the cleaner encodes deltas against
@@ -173,10 +173,4 @@ func encodeRun(h Header, recs []rawRecord, xerial bool, scratch []byte) (nb, _ [
 	}
 	finishBatch(nb)
 	return nb, scratch, nil
-}
-
-// addSequence adds n to a producer sequence number, wrapping past
-// math.MaxInt32 to 0 as Kafka does.
-func addSequence(seq, n int32) int32 {
-	return int32((int64(seq) + int64(n)) & math.MaxInt32)
 }

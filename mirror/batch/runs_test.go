@@ -196,7 +196,7 @@ func checkSplit(t *testing.T, b []byte, runs []Run, out [][]byte, v codecVariant
 		if nh.ProducerID != h.ProducerID || nh.ProducerEpoch != h.ProducerEpoch || nh.PartitionLeaderEpoch != h.PartitionLeaderEpoch {
 			t.Fatalf("run %d: producer fields changed: %+v", i, nh)
 		}
-		if want := addSequence(h.BaseSequence, int32(r.FirstOffset-h.BaseOffset)); nh.BaseSequence != want {
+		if want := AddSequence(h.BaseSequence, int32(r.FirstOffset-h.BaseOffset)); nh.BaseSequence != want {
 			t.Fatalf("run %d: base sequence %d, want %d", i, nh.BaseSequence, want)
 		}
 		switch {
@@ -431,7 +431,7 @@ func produceRewritten(ctx context.Context, t *testing.T, batches [][]byte) [][]b
 			t.Fatalf("batch %d landed at %d, want %d", i, p.BaseOffset, next)
 		}
 		next += int64(h.LastOffsetDelta) + 1
-		seq = addSequence(seq, h.LastOffsetDelta+1)
+		seq = AddSequence(seq, h.LastOffsetDelta+1)
 	}
 	_, got, err := fetchAll(ctx, cl, topic)
 	if err != nil {

@@ -16,8 +16,9 @@
 // ListOffsets. Requests are raw kmsg requests through the caller's
 // kgo.Client: kgo sends InitProducerId, AddPartitionsToTxn and EndTxn to the
 // transaction coordinator and ListOffsets to the leader; Produce it would
-// send to any broker, so we look up the leader with Metadata and use
-// Client.Broker.
+// send to any broker, so package partlog, shared with the engine, sends it
+// to the leader found with Metadata (and sends the ListOffsets too).
+// Package batch encodes the filler batches.
 //
 // Filler records have key "linkproxy-fill" (a compacted topic rejects
 // keyless records), an empty value and no headers.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/linkproxy/linkproxy/mirror/internal/partlog"
 )
 
 // Defaults; fields on Filler so tests can shrink them.
@@ -60,9 +62,10 @@ type Filler struct {
 	pid      int64
 	epoch    int16
 	seqs     map[tp]int32 // next sequence per partition, this pid/epoch
-	topics   map[string]*topicMeta
-	needInit bool  // a transaction may be open or our state is unsure
-	fenced   error // non-nil once fenced: final
+	parts    *partlog.Client
+	stale    map[string]bool // topics whose leaders to look up again
+	needInit bool            // a transaction may be open or our state is unsure
+	fenced   error           // non-nil once fenced: final
 }
 
 type tp struct {
@@ -105,7 +108,8 @@ func New(ctx context.Context, cl *kgo.Client, transactionalID string, log hclog.
 		settle:          defaultSettle,
 		pid:             -1,
 		epoch:           -1,
-		topics:          make(map[string]*topicMeta),
+		parts:           partlog.New(cl),
+		stale:           make(map[string]bool),
 	}
 	if err := f.initProducerID(ctx, false); err != nil {
 		return nil, fmt.Errorf("fill: initializing transactional id %q: %w", transactionalID, err)

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/linkproxy/linkproxy/mirror/internal/partlog"
 )
 
 // errBehind is the retriable "not there yet" of the two polling loops.
@@ -29,36 +28,11 @@ func (f *Filler) logEnd(ctx context.Context, t tp) (int64, error) {
 
 // listEnd is one ListOffsets try.
 func (f *Filler) listEnd(ctx context.Context, t tp) (int64, error) {
-	req := kmsg.NewPtrListOffsetsRequest()
-	req.ReplicaID = -1
-	req.IsolationLevel = 0
-	rt := kmsg.NewListOffsetsRequestTopic()
-	rt.Topic = t.topic
-	rp := kmsg.NewListOffsetsRequestTopicPartition()
-	rp.Partition = t.partition
-	rp.Timestamp = -1 // latest
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-
-	resp, err := req.RequestWith(ctx, f.cl)
+	end, err := f.parts.ListOffset(ctx, t.topic, t.partition, partlog.Latest, false)
 	if err != nil {
-		return 0, classifyReqErr(ctx, "ListOffsets", err)
+		return 0, classify(ctx, err)
 	}
-	for _, rt := range resp.Topics {
-		if rt.Topic != t.topic {
-			continue
-		}
-		for _, rp := range rt.Partitions {
-			if rp.Partition != t.partition {
-				continue
-			}
-			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
-				return 0, retriableIf(fmt.Errorf("ListOffsets %s/%d: %w", t.topic, t.partition, err))
-			}
-			return rp.Offset, nil
-		}
-	}
-	return 0, fmt.Errorf("ListOffsets: response is missing %s/%d", t.topic, t.partition)
+	return end, nil
 }
 
 // settledLogEnd returns the log end for Fill's precondition. If it is

@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/linkproxy/linkproxy/mirror/internal/partlog"
 )
 
 const (
@@ -52,14 +54,20 @@ func (f *Filler) retry(ctx context.Context, what string, attempt func(context.Co
 	}
 }
 
-// classifyReqErr sorts a request-level (not response code) error: our own
-// context ending is final; a broker connection error is retried.
+// classifyReqErr sorts the error of a what request: see classify.
 func classifyReqErr(ctx context.Context, what string, err error) error {
-	err = fmt.Errorf("%s: %w", what, err)
+	return classify(ctx, fmt.Errorf("%s: %w", what, err))
+}
+
+// classify sorts an error of a request, or one from a partlog.Client, which
+// may carry a Kafka error code: our own context ending is final; a broker
+// connection error, a retriable code and a partition without a known
+// leader yet are retried.
+func classify(ctx context.Context, err error) error {
 	if ctx.Err() != nil || errors.Is(err, kgo.ErrClientClosed) {
 		return err
 	}
-	if kgo.IsRetryableBrokerErr(err) || kerr.IsRetriable(err) {
+	if kgo.IsRetryableBrokerErr(err) || kerr.IsRetriable(err) || errors.Is(err, partlog.ErrNoLeader) {
 		return retriable(err)
 	}
 	return err

@@ -1,4 +1,4 @@
-package fill
+package batch
 
 import (
 	"hash/crc32"
@@ -8,7 +8,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func TestAppendFillBatch(t *testing.T) {
+func TestAppendTransactional(t *testing.T) {
+	const key = "linkproxy-fill"
+	// maxRecordSize bounds one encoded record: a length varint (1 byte,
+	// bodies are < 64 bytes), attributes, a zero timestamp delta, an
+	// offset delta of at most 3 bytes (deltas < 2^20), the key length and
+	// key, an empty value's length and no headers.
+	const maxRecordSize = 1 + 1 + 1 + 3 + 1 + len(key) + 1 + 1
 	for _, tc := range []struct {
 		name  string
 		pid   int64
@@ -19,11 +25,13 @@ func TestAppendFillBatch(t *testing.T) {
 		{"one record", 7, 0, 0, 1},
 		{"few records", 1 << 40, 3, 17, 5},
 		{"offset deltas past one varint byte", 42, 1, 1000, 300},
-		{"max batch", math.MaxInt64, math.MaxInt16 - 1, math.MaxInt32 - 5, defaultMaxBatchRecords},
+		// 10000 records is package fill's batch size, which must stay
+		// under the 1 MiB default max.message.bytes.
+		{"max fill batch", math.MaxInt64, math.MaxInt16 - 1, math.MaxInt32 - 5, 10000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prefix := []byte("keep")
-			raw := appendFillBatch(prefix, tc.pid, tc.epoch, tc.seq, tc.n, 1234)
+			raw := AppendTransactional(prefix, tc.pid, tc.epoch, tc.seq, tc.n, 1234, []byte(key))
 			if string(raw[:4]) != "keep" {
 				t.Fatal("prefix clobbered")
 			}
@@ -39,7 +47,7 @@ func TestAppendFillBatch(t *testing.T) {
 			if got, want := uint32(b.CRC), crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli)); got != want {
 				t.Errorf("crc %x, want %x", got, want)
 			}
-			if b.Magic != 2 || b.Attributes != attrTransactional || b.PartitionLeaderEpoch != -1 || b.FirstOffset != 0 {
+			if b.Magic != 2 || b.Attributes != transactionalMask || b.PartitionLeaderEpoch != -1 || b.FirstOffset != 0 {
 				t.Errorf("header: magic %d attrs %#x leader epoch %d first offset %d", b.Magic, b.Attributes, b.PartitionLeaderEpoch, b.FirstOffset)
 			}
 			if b.ProducerID != tc.pid || b.ProducerEpoch != tc.epoch || b.FirstSequence != tc.seq {
@@ -63,7 +71,7 @@ func TestAppendFillBatch(t *testing.T) {
 					t.Fatalf("record %d is %d bytes, over maxRecordSize %d", i, size, maxRecordSize)
 				}
 				in = in[size:]
-				if r.OffsetDelta != i || r.TimestampDelta64 != 0 || string(r.Key) != fillKey || r.Value == nil || len(r.Value) != 0 || len(r.Headers) != 0 {
+				if r.OffsetDelta != i || r.TimestampDelta64 != 0 || string(r.Key) != key || r.Value == nil || len(r.Value) != 0 || len(r.Headers) != 0 {
 					t.Fatalf("record %d: delta %d key %q value %v headers %d", i, r.OffsetDelta, r.Key, r.Value, len(r.Headers))
 				}
 			}
@@ -74,17 +82,7 @@ func TestAppendFillBatch(t *testing.T) {
 	}
 }
 
-func varintLen(v int32) int {
-	u := uint32(v<<1) ^ uint32(v>>31)
-	n := 1
-	for u >= 0x80 {
-		u >>= 7
-		n++
-	}
-	return n
-}
-
-func TestNextSequence(t *testing.T) {
+func TestAddSequence(t *testing.T) {
 	for _, tc := range []struct {
 		seq, n, want int32
 	}{
@@ -94,8 +92,8 @@ func TestNextSequence(t *testing.T) {
 		{math.MaxInt32, 1, 0},
 		{math.MaxInt32 - 1, 5, 3},
 	} {
-		if got := nextSequence(tc.seq, tc.n); got != tc.want {
-			t.Errorf("nextSequence(%d, %d) = %d, want %d", tc.seq, tc.n, got, tc.want)
+		if got := AddSequence(tc.seq, tc.n); got != tc.want {
+			t.Errorf("AddSequence(%d, %d) = %d, want %d", tc.seq, tc.n, got, tc.want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package mirror
+package partlog
 
 import (
 	"context"
@@ -9,14 +9,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// fetchPartition fetches topic/partition from offset on the cluster l
-// speaks to; readCommitted stops at the last stable offset and lists the
-// aborted transactions.
+// Fetch fetches topic/partition from offset at its leader, waiting up to
+// maxWait for data; readCommitted stops at the last stable offset and lists
+// the aborted transactions. The partition's error code is left to the
+// caller. A failed request reloads the topic's metadata for the next try.
+//
 // lastEpoch is the leader epoch of the batch before offset, or -1: with it
 // the leader reports a diverging epoch when its log was truncated below
 // offset (KIP-320).
-func fetchPartition(ctx context.Context, l *leaders, topic string, partition int32, offset int64, lastEpoch int32, readCommitted bool, maxWait time.Duration) (kmsg.FetchResponseTopicPartition, error) {
-	t, err := l.topic(ctx, topic, false)
+func (c *Client) Fetch(ctx context.Context, topic string, partition int32, offset int64, lastEpoch int32, readCommitted bool, maxWait time.Duration) (kmsg.FetchResponseTopicPartition, error) {
+	t, err := c.Topic(ctx, topic, false)
 	if err != nil {
 		return kmsg.FetchResponseTopicPartition{}, err
 	}
@@ -27,15 +29,15 @@ func fetchPartition(ctx context.Context, l *leaders, topic string, partition int
 		req.IsolationLevel = 1
 	}
 	rt := kmsg.NewFetchRequestTopic()
-	rt.Topic, rt.TopicID = topic, t.id
+	rt.Topic, rt.TopicID = topic, t.ID
 	rp := kmsg.NewFetchRequestTopicPartition()
 	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = partition, offset, 8<<20
 	rp.CurrentLeaderEpoch, rp.LastFetchedEpoch, rp.LogStartOffset = -1, lastEpoch, -1
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	kresp, err := l.request(ctx, topic, partition, false, req)
+	kresp, err := c.send(ctx, t, topic, partition, req)
 	if err != nil {
-		_, _ = l.topic(ctx, topic, true)
+		_, _ = c.Topic(ctx, topic, true)
 		return kmsg.FetchResponseTopicPartition{}, fmt.Errorf("fetching %s/%d at %d: %w", topic, partition, offset, err)
 	}
 	resp := kresp.(*kmsg.FetchResponse)

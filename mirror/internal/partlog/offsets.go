@@ -1,24 +1,24 @@
-package mirror
+package partlog
 
 import (
 	"context"
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Special ListOffsets timestamps.
+// Special ListOffset timestamps.
 const (
-	latest   = -1
-	earliest = -2
+	Latest   int64 = -1
+	Earliest int64 = -2
 )
 
-// listOffset returns the offset of topic/partition at ts: a timestamp in
-// milliseconds, latest (the log end; the last stable offset with
-// readCommitted) or earliest (the log start).
-func listOffset(ctx context.Context, cl *kgo.Client, topic string, partition int32, ts int64, readCommitted bool) (int64, error) {
+// ListOffset returns the offset of topic/partition at ts: a timestamp in
+// milliseconds (-1 if no record is that recent), Latest (the log end, or
+// with readCommitted the last stable offset) or Earliest (the log start).
+// kgo sends ListOffsets to the leader.
+func (c *Client) ListOffset(ctx context.Context, topic string, partition int32, ts int64, readCommitted bool) (int64, error) {
 	req := kmsg.NewPtrListOffsetsRequest()
 	req.ReplicaID = -1
 	if readCommitted {
@@ -30,11 +30,14 @@ func listOffset(ctx context.Context, cl *kgo.Client, topic string, partition int
 	rp.Partition, rp.Timestamp, rp.CurrentLeaderEpoch = partition, ts, -1
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl)
+	resp, err := req.RequestWith(ctx, c.cl)
 	if err != nil {
 		return 0, fmt.Errorf("list offsets %s/%d: %w", topic, partition, err)
 	}
 	for _, t := range resp.Topics {
+		if t.Topic != topic {
+			continue
+		}
 		for _, p := range t.Partitions {
 			if p.Partition != partition {
 				continue
@@ -48,8 +51,9 @@ func listOffset(ctx context.Context, cl *kgo.Client, topic string, partition int
 	return 0, fmt.Errorf("list offsets %s/%d: partition missing from response", topic, partition)
 }
 
-// deleteRecords moves the log start of topic/partition up to offset.
-func deleteRecords(ctx context.Context, cl *kgo.Client, topic string, partition int32, offset int64) error {
+// DeleteRecords moves the log start of topic/partition up to offset. kgo
+// sends DeleteRecords to the leader.
+func (c *Client) DeleteRecords(ctx context.Context, topic string, partition int32, offset int64) error {
 	req := kmsg.NewPtrDeleteRecordsRequest()
 	req.TimeoutMillis = 30000
 	rt := kmsg.NewDeleteRecordsRequestTopic()
@@ -58,7 +62,7 @@ func deleteRecords(ctx context.Context, cl *kgo.Client, topic string, partition 
 	rp.Partition, rp.Offset = partition, offset
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl)
+	resp, err := req.RequestWith(ctx, c.cl)
 	if err != nil {
 		return fmt.Errorf("delete records %s/%d to %d: %w", topic, partition, offset, err)
 	}
