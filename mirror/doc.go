@@ -13,8 +13,20 @@
 // Produce and Fetch requests to partition leaders through package
 // mirror/internal/partlog.
 //
-// Status: the per-partition copy loop with fills for gaps, markers and
-// aborted data. Not yet: resuming a predecessor's producer id and sequence
-// (zombie fencing), divergence checks through leader epochs, pipelining,
-// partitions added on the source, and the crash tests of the issue.
+// On restart the engine continues the idempotent producer of the engine
+// before it (read back from the mirror's last data batch), so a dead
+// engine's late request lands as a duplicate the broker refuses; fills are
+// fenced through their transactional id. It stops a partition rather than
+// write past a divergence: the mirror's last batch must equal the source's
+// at that offset, and fetches carry the last fetched leader epoch
+// (KIP-320).
+//
+// Not yet: several produce requests in flight per partition. kgo's
+// Broker.Request gives concurrent calls no write order, so each partition
+// waits for its produce; only the next fetch overlaps the copy.
+//
+// Where kfake differs from Apache Kafka, the code follows Apache Kafka:
+// kfake refuses the message.timestamp.before/after.max.ms topic configs
+// the engine sets on mirror topics (tests leave them out); see package
+// fill for its transaction differences.
 package mirror
