@@ -274,3 +274,22 @@ func absRecords(tb testing.TB, b []byte) []absRecord {
 	}
 	return out
 }
+
+// produceRaw produces one batch to partition 0 of topic as it is, so the
+// broker (kfake) validates what the package built.
+func produceRaw(ctx context.Context, t testing.TB, cl *kgo.Client, topic string, id [16]byte, records []byte) kmsg.ProduceResponseTopicPartition {
+	t.Helper()
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks, req.TimeoutMillis = -1, 5000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic, rt.TopicID = topic, id
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Records = records
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Topics[0].Partitions[0]
+}

@@ -410,20 +410,7 @@ func produceRewritten(ctx context.Context, t *testing.T, batches [][]byte) [][]b
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := kmsg.NewPtrProduceRequest()
-		req.Acks = -1
-		req.TimeoutMillis = 5000
-		rt := kmsg.NewProduceRequestTopic()
-		rt.Topic, rt.TopicID = topic, id
-		rp := kmsg.NewProduceRequestTopicPartition()
-		rp.Records = out
-		rt.Partitions = append(rt.Partitions, rp)
-		req.Topics = append(req.Topics, rt)
-		resp, err := req.RequestWith(ctx, cl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := resp.Topics[0].Partitions[0]
+		p := produceRaw(ctx, t, cl, topic, id, out)
 		if p.ErrorCode != 0 {
 			t.Fatalf("batch %d: produce error code %d: %v", i, p.ErrorCode, p.ErrorMessage)
 		}
