@@ -50,9 +50,6 @@ func (l *Listener) Name() string { return l.cfg.Name }
 // SecurityProtocol is the listener's security.protocol.
 func (l *Listener) SecurityProtocol() string { return l.cfg.SecurityProtocol }
 
-// Config returns the listener's configuration.
-func (l *Listener) Config() conf.Listener { return l.cfg }
-
 // Start binds the bootstrap port and hands every accepted connection to
 // handle, on its own goroutine, until Close. Broker ports are bound by
 // EnsureBroker as brokers become known.

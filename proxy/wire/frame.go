@@ -8,9 +8,6 @@ import (
 	"io"
 )
 
-// DefaultMaxRequestBytes is Apache Kafka's socket.request.max.bytes default.
-const DefaultMaxRequestBytes = 104857600
-
 // ErrTooLarge is returned, before anything is allocated, for a frame whose
 // length prefix exceeds the reader's limit.
 type ErrTooLarge struct {
