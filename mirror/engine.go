@@ -61,6 +61,8 @@ type Engine struct {
 	cfg      Config
 	log      hclog.Logger
 	src, dst *partlog.Client
+	// out carries the copied batches, pipelined (partlog.NewOrdered).
+	out *partlog.Client
 
 	mu       sync.Mutex
 	next     map[int32]int64 // next source offset per partition
@@ -117,6 +119,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if e.out, err = partlog.NewOrdered(e.cfg.Destination); err != nil {
+		return fmt.Errorf("mirror: %w", err)
+	}
+	defer e.out.Close()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	started := int32(0)

@@ -124,13 +124,27 @@ func (p *pair) mirrorFrom(t *testing.T, topic string, startAt int64, during func
 
 func (p *pair) ends(t *testing.T, cl *kgo.Client, topic string) map[int32]int64 {
 	t.Helper()
-	offs, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
-	if err != nil {
-		t.Fatal(err)
+	// After a leader move the client's metadata may be stale for a
+	// moment: partitions answer NOT_LEADER until it refreshes.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		offs, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, perr := map[int32]int64{}, error(nil)
+		offs.Each(func(o kadm.ListedOffset) {
+			out[o.Partition] = o.Offset
+			if o.Err != nil {
+				perr = o.Err
+			}
+		})
+		if perr == nil {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("end offsets of %s: %v", topic, perr)
+		}
 	}
-	out := map[int32]int64{}
-	offs.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
-	return out
 }
 
 // records reads a whole topic read_committed, by partition.

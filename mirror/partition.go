@@ -23,7 +23,10 @@ type partition struct {
 	e          *Engine
 	p          int32
 	next       int64 // the next source offset to copy
-	end        int64 // the destination's log end
+	end        int64 // the destination's log end, as answered
+	sent       int64 // the destination's log end once inflight lands
+	inflight   []inflight
+	refresh    bool // reload the destination's metadata before producing
 	producerID int64
 	epoch      int16
 	seq        int32
@@ -118,7 +121,7 @@ func (pt *partition) start(ctx context.Context) error {
 		return fmt.Errorf("UNEXPECTED_TRUNCATION: the mirror's log end %d is beyond the source's %d", end, srcEnd)
 	}
 	if end > 0 {
-		pt.next, pt.end = end, end
+		pt.next, pt.end, pt.sent = end, end, end
 		e.setNext(pt.p, end)
 		if err := pt.trimFiller(ctx); err != nil {
 			return err
@@ -349,7 +352,15 @@ func (pt *partition) step(ctx context.Context, res fetchResult) error {
 			return err
 		}
 	}
-	return pt.flush(ctx)
+	if err := pt.flush(ctx); err != nil {
+		return err
+	}
+	// Caught up, the next fetch may wait for data: take every answer
+	// now, so that progress and failures show without delay.
+	if pt.next >= sp.LastStableOffset || len(res.batches) == 0 {
+		return pt.ackUntil(ctx, 0, true)
+	}
+	return pt.ackUntil(ctx, 0, false)
 }
 
 // copyBatch brings the destination from next past source batch b: data is
@@ -409,34 +420,145 @@ func (pt *partition) activateAborts(offset int64) {
 }
 
 // produce writes one contiguous source batch as the engine's idempotent
-// producer and checks it landed at the source's offset.
+// producer, pipelined: up to partlog.MaxInflight batches are in flight, and
+// each is checked to have landed at the source's offset as it is answered.
 func (pt *partition) produce(ctx context.Context, b []byte, h batch.Header) error {
-	e := pt.e
 	if err := pt.flush(ctx); err != nil {
 		return err
 	}
-	if h.BaseOffset != pt.end {
-		return fmt.Errorf("batch at %d is not at the mirror's log end %d", h.BaseOffset, pt.end)
+	if h.BaseOffset != pt.sent {
+		return fmt.Errorf("batch at %d is not at the mirror's log end %d", h.BaseOffset, pt.sent)
 	}
-	records, err := batch.Rewrite(nil, b, pt.producerID, pt.epoch, pt.seq)
-	if err != nil {
+	if err := pt.ackUntil(ctx, partlog.MaxInflight-1, true); err != nil {
 		return err
 	}
-	refresh := false
+	// b is the engine's own copy (a fetch response's buffer or a run
+	// SplitRuns encoded), so it is rewritten in place.
+	if err := batch.Rewrite(b, pt.producerID, pt.epoch, pt.seq); err != nil {
+		return err
+	}
+	e := pt.e
+	res := e.out.ProduceAsync(ctx, e.cfg.DestinationTopic, pt.p, pt.refresh, nil, b)
+	pt.refresh = false
+	pt.inflight = append(pt.inflight, inflight{run: b, h: h, producerID: pt.producerID, epoch: pt.epoch, seq: pt.seq, res: res})
+	pt.seq = batch.AddSequence(pt.seq, h.NumRecords)
+	pt.sent = h.LastOffset() + 1
+	return nil
+}
+
+// inflight is a copied batch whose Produce is not answered yet.
+type inflight struct {
+	run        []byte // the source batch
+	h          batch.Header
+	producerID int64
+	epoch      int16
+	seq        int32
+	res        <-chan partlog.ProduceResult
+}
+
+// ackUntil takes the answers of the oldest batches in flight until at most
+// n are left; with wait false it takes only those already answered.
+func (pt *partition) ackUntil(ctx context.Context, n int, wait bool) error {
+	for len(pt.inflight) > n {
+		f := pt.inflight[0]
+		var r partlog.ProduceResult
+		if wait {
+			select {
+			case r = <-f.res:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		} else {
+			select {
+			case r = <-f.res:
+			default:
+				return nil
+			}
+		}
+		err := r.Err
+		if err == nil {
+			err = kerr.ErrorForCode(r.Partition.ErrorCode)
+		}
+		if err != nil {
+			return pt.resend(ctx, err)
+		}
+		if err := pt.landed(f.h, r.Partition.BaseOffset); err != nil {
+			return err
+		}
+		pt.inflight = pt.inflight[1:]
+	}
+	return nil
+}
+
+// landed records that the batch with header h was written at offset.
+func (pt *partition) landed(h batch.Header, offset int64) error {
+	if offset != h.BaseOffset {
+		return fmt.Errorf("DIVERGED: batch for source offset %d landed at %d: something else writes to the mirror topic", h.BaseOffset, offset)
+	}
+	pt.end = h.LastOffset() + 1
+	pt.e.setNext(pt.p, pt.end)
+	return nil
+}
+
+// resend recovers from the failed answer to the oldest batch in flight: the
+// ones after it fail too or land as well (then the broker recognises them
+// as duplicates), so once all are answered they are sent again one at a
+// time, from the failed one on, with the producer state it had.
+func (pt *partition) resend(ctx context.Context, cause error) error {
+	for _, f := range pt.inflight[1:] {
+		select {
+		case <-f.res:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	pending := pt.inflight
+	pt.inflight = nil
+	first := pending[0]
+	if !retriable(cause) && !errors.Is(cause, kerr.UnknownProducerID) {
+		return fmt.Errorf("producing source offset %d to the mirror: %w", first.h.BaseOffset, cause)
+	}
+	pt.e.log.Debug("sending batches in flight again", "partition", pt.p, "from", first.h.BaseOffset, "batches", len(pending), "error", cause)
+	pt.producerID, pt.epoch, pt.seq = first.producerID, first.epoch, first.seq
+	pt.refresh = true
+	for _, f := range pending {
+		if err := pt.produceSync(ctx, f.run, f.h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// retriable tells errors that sending again may cure. Kafka calls
+// CORRUPT_MESSAGE retriable, for a producer whose batch was damaged on the
+// way; a copied batch carries its source's CRC (batch.Rewrite), so the same
+// bytes would fail again: the partition stops and a restart fetches anew.
+func retriable(err error) bool {
+	if errors.Is(err, kerr.CorruptMessage) {
+		return false
+	}
+	return kerr.IsRetriable(err) || errors.Is(err, kerr.NotLeaderForPartition) || partlog.IsConnectionError(err)
+}
+
+// produceSync sends one batch and waits for its answer, retrying.
+func (pt *partition) produceSync(ctx context.Context, b []byte, h batch.Header) error {
+	e := pt.e
+	if err := batch.Rewrite(b, pt.producerID, pt.epoch, pt.seq); err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
-		rp, perr := e.dst.Produce(ctx, e.cfg.DestinationTopic, pt.p, refresh, nil, records)
+		rp, perr := e.out.Produce(ctx, e.cfg.DestinationTopic, pt.p, pt.refresh, nil, b)
+		pt.refresh = false
 		if perr == nil {
 			perr = kerr.ErrorForCode(rp.ErrorCode)
 		}
 		switch {
 		case perr == nil:
-			if rp.BaseOffset != pt.next {
-				return fmt.Errorf("DIVERGED: batch for source offset %d landed at %d: something else writes to the mirror topic", pt.next, rp.BaseOffset)
+			if err := pt.landed(h, rp.BaseOffset); err != nil {
+				return err
 			}
 			pt.seq = batch.AddSequence(pt.seq, h.NumRecords)
-			pt.next = h.LastOffset() + 1
-			pt.end = pt.next
-			e.setNext(pt.p, pt.end)
+			pt.sent = pt.end
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -444,20 +566,21 @@ func (pt *partition) produce(ctx context.Context, b []byte, h batch.Header) erro
 			// The broker no longer knows the resumed producer (its
 			// state expired, which also means no predecessor's
 			// request can still be in flight): start a fresh one.
+			var err error
 			if pt.producerID, pt.epoch, err = initProducerID(ctx, e.cfg.Destination); err != nil {
 				return err
 			}
 			pt.seq = 0
-			if records, err = batch.Rewrite(nil, b, pt.producerID, pt.epoch, pt.seq); err != nil {
+			if err := batch.Rewrite(b, pt.producerID, pt.epoch, pt.seq); err != nil {
 				return err
 			}
-		case kerr.IsRetriable(perr) || errors.Is(perr, kerr.NotLeaderForPartition):
-			refresh = true
+		case retriable(perr):
+			pt.refresh = true
 			if err := sleep(ctx, min(time.Duration(attempt+1)*50*time.Millisecond, time.Second)); err != nil {
 				return err
 			}
 		default:
-			return fmt.Errorf("producing source offset %d to the mirror: %w", pt.next, perr)
+			return fmt.Errorf("producing source offset %d to the mirror: %w", h.BaseOffset, perr)
 		}
 	}
 }
@@ -468,16 +591,20 @@ func (pt *partition) fillTo(offset int64) {
 }
 
 // flush writes the pending filler, bringing the destination's log end to
-// next.
+// next. A fill is a transaction of its own producer, so the batches in
+// flight must land first.
 func (pt *partition) flush(ctx context.Context) error {
-	n := pt.next - pt.end
+	n := pt.next - pt.sent
 	if n <= 0 {
 		return nil
+	}
+	if err := pt.ackUntil(ctx, 0, true); err != nil {
+		return err
 	}
 	if err := pt.filler.Fill(ctx, pt.e.cfg.DestinationTopic, pt.p, pt.end, n); err != nil {
 		return fmt.Errorf("filling offsets %d-%d: %w", pt.end, pt.next-1, err)
 	}
-	pt.end = pt.next
+	pt.end, pt.sent = pt.next, pt.next
 	pt.e.setNext(pt.p, pt.end)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -52,20 +53,16 @@ func TestRewriteFetched(t *testing.T) {
 	for _, c := range testCodecs {
 		t.Run(c.name, func(t *testing.T) {
 			for i, src := range f.batches[c.name] {
-				before := bytes.Clone(src)
-				prefix := []byte("keep")
-				out, err := Rewrite(prefix, src, pid, epoch, seq)
-				if err != nil {
+				got := bytes.Clone(src)
+				if err := Rewrite(got, pid, epoch, seq); err != nil {
 					t.Fatalf("batch %d: %v", i, err)
 				}
-				if !bytes.Equal(src, before) {
-					t.Fatalf("batch %d: Rewrite modified its input", i)
-				}
-				if string(out[:4]) != "keep" {
-					t.Fatalf("batch %d: dst prefix clobbered", i)
-				}
-				got := out[4:]
 				checkRewritten(t, src, got, pid, epoch, seq)
+				// Again, as after a fresh producer id: still valid.
+				if err := Rewrite(got, pid+1, 0, 0); err != nil {
+					t.Fatalf("batch %d again: %v", i, err)
+				}
+				checkRewritten(t, src, got, pid+1, 0, 0)
 			}
 		})
 	}
@@ -113,8 +110,8 @@ func TestRewriteTransactional(t *testing.T) {
 	if !h.Transactional() || h.Control() {
 		t.Fatalf("data batch attributes %#x", h.Attributes)
 	}
-	out, err := Rewrite(nil, data, 5, 1, 0)
-	if err != nil {
+	out := bytes.Clone(data)
+	if err := Rewrite(out, 5, 1, 0); err != nil {
 		t.Fatal(err)
 	}
 	checkRewritten(t, data, out, 5, 1, 0)
@@ -126,41 +123,77 @@ func TestRewriteTransactional(t *testing.T) {
 	if !mh.Control() || !mh.Transactional() {
 		t.Fatalf("marker attributes %#x", mh.Attributes)
 	}
-	dst := []byte("x")
-	got, err := Rewrite(dst, marker, 5, 1, 0)
-	if !errors.Is(err, ErrControlBatch) {
+	got := bytes.Clone(marker)
+	if err := Rewrite(got, 5, 1, 0); !errors.Is(err, ErrControlBatch) {
 		t.Fatalf("Rewrite(marker) error %v, want ErrControlBatch", err)
 	}
-	if !bytes.Equal(got, dst) {
-		t.Fatal("Rewrite appended to dst on error")
+	if !bytes.Equal(got, marker) {
+		t.Fatal("Rewrite changed the batch on error")
 	}
 }
 
 func TestRewriteRejects(t *testing.T) {
 	f := getFixture(t)
 	good := f.batches["gzip"][1]
-	badCRC := bytes.Clone(good)
-	badCRC[len(badCRC)-1] ^= 0xff
 	tests := []struct {
 		name string
 		in   []byte
-		is   error
 	}{
-		{"bad crc", badCRC, ErrMalformed},
-		{"truncated", good[:len(good)-1], ErrMalformed},
-		{"empty", nil, ErrMalformed},
-		{"header only", good[:HeaderSize], ErrMalformed},
+		{"truncated", good[:len(good)-1]},
+		{"empty", nil},
+		{"header only", good[:HeaderSize]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := Rewrite(nil, tt.in, 1, 0, 0); !errors.Is(err, tt.is) {
-				t.Fatalf("error %v, want %v", err, tt.is)
+			in := bytes.Clone(tt.in)
+			if err := Rewrite(in, 1, 0, 0); !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error %v, want %v", err, ErrMalformed)
+			}
+			if !bytes.Equal(in, tt.in) {
+				t.Fatal("Rewrite changed the batch on error")
 			}
 		})
 	}
-	var ce *CRCError
-	if _, err := Rewrite(nil, badCRC, 1, 0, 0); !errors.As(err, &ce) || ce.Offset != 1 {
-		t.Fatalf("bad crc error %v, want a *CRCError at offset 1", err)
+}
+
+// TestRewriteKeepsCorruption: a batch whose content no longer matches its
+// CRC must not leave Rewrite with a valid one, or the destination would
+// store the damage.
+func TestRewriteKeepsCorruption(t *testing.T) {
+	f := getFixture(t)
+	for _, c := range testCodecs {
+		for i, good := range f.batches[c.name] {
+			for _, at := range []int{HeaderSize, len(good) / 2, len(good) - 1} {
+				bad := bytes.Clone(good)
+				bad[at] ^= 0x01
+				if err := Rewrite(bad, 9, 1, 42); err != nil {
+					t.Fatalf("%s batch %d: %v", c.name, i, err)
+				}
+				var ce *CRCError
+				if _, err := parseChecked(bad); !errors.As(err, &ce) {
+					t.Fatalf("%s batch %d, byte %d flipped: rewritten batch checks (%v)", c.name, i, at, err)
+				}
+			}
+		}
+	}
+}
+
+// TestCarryCRC compares the carried CRC with a full pass, over lengths that
+// exercise every bit of the zero-byte shift.
+func TestCarryCRC(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 7, 8, 255, 256, 4095, 65537, 1 << 20} {
+		b := make([]byte, HeaderSize+n)
+		for i := range b {
+			b[i] = byte(i*131 + n)
+		}
+		stored := checksum(b)
+		old := bytes.Clone(b[attributesAt:HeaderSize])
+		for i := attributesAt; i < HeaderSize; i += 5 {
+			b[i] ^= byte(i)
+		}
+		if got, want := carryCRC(stored, old, b), checksum(b); got != want {
+			t.Fatalf("%d record bytes: carried %#08x, full pass %#08x", n, got, want)
+		}
 	}
 }
 
@@ -198,11 +231,21 @@ func TestRewriteProduce(t *testing.T) {
 			}
 
 			src := f.batches[c.name]
+			// Damage in transit reaches the broker with the CRC
+			// carried forward, which it refuses.
+			bad := bytes.Clone(src[0])
+			bad[len(bad)-1] ^= 0x10
+			if err := Rewrite(bad, initResp.ProducerID, initResp.ProducerEpoch, 0); err != nil {
+				t.Fatal(err)
+			}
+			if p := produceRaw(ctx, t, cl, topic, id, bad); p.ErrorCode != kerr.CorruptMessage.Code {
+				t.Fatalf("corrupt batch: produce error code %d, want CORRUPT_MESSAGE", p.ErrorCode)
+			}
 			var seq int32
 			for i, b := range src {
 				h, _ := ParseHeader(b)
-				out, err := Rewrite(nil, b, initResp.ProducerID, initResp.ProducerEpoch, seq)
-				if err != nil {
+				out := bytes.Clone(b)
+				if err := Rewrite(out, initResp.ProducerID, initResp.ProducerEpoch, seq); err != nil {
 					t.Fatal(err)
 				}
 				p := produceRaw(ctx, t, cl, topic, id, out)

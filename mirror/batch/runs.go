@@ -93,12 +93,16 @@ func findRuns(h Header, recs []rawRecord) ([]span, error) {
 //
 // On error dst is returned unchanged.
 func SplitRuns(dst [][]byte, b []byte, from int64) ([][]byte, error) {
-	h, err := parseChecked(b)
+	h, err := ParseHeader(b)
 	if err != nil {
 		return dst, fmt.Errorf("splitting batch into runs: %w", err)
 	}
 	if !h.HasHoles() && h.BaseOffset >= from {
 		return append(dst, b), nil
+	}
+	// The runs get CRCs of their own: the content must be sound first.
+	if _, err := parseChecked(b); err != nil {
+		return dst, fmt.Errorf("splitting batch into runs: %w", err)
 	}
 	recs, err := decodeChecked(h, b)
 	if err != nil {

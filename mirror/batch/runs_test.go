@@ -406,8 +406,8 @@ func produceRewritten(ctx context.Context, t *testing.T, batches [][]byte) [][]b
 	)
 	for i, b := range batches {
 		h, _ := ParseHeader(b)
-		out, err := Rewrite(nil, b, initResp.ProducerID, initResp.ProducerEpoch, seq)
-		if err != nil {
+		out := bytes.Clone(b)
+		if err := Rewrite(out, initResp.ProducerID, initResp.ProducerEpoch, seq); err != nil {
 			t.Fatal(err)
 		}
 		p := produceRaw(ctx, t, cl, topic, id, out)

@@ -6,13 +6,14 @@ import (
 )
 
 // Split cuts the Records bytes of one fetched partition (concatenated
-// batches) into whole batches, each checked with ParseHeader and its CRC.
+// batches) into whole batches, each checked with ParseHeader. CRCs are not
+// checked here: a copied batch carries its CRC forward (Rewrite), so the
+// destination checks it, and SplitRuns checks a batch before re-encoding it.
 //
 // A fetch response may end with a partial batch, cut at the fetch's byte
 // limit; it is dropped silently, as Kafka clients do, and fetched again from
 // its offset later. Any other defect is an error, since a mirror must not
-// skip data: a CRC mismatch is a *CRCError naming the batch's offset, and a
-// message set in the old v0/v1 formats wraps ErrOldMessageFormat. With an
+// skip data: a message set in the old v0/v1 formats wraps ErrOldMessageFormat. With an
 // error, the whole batches before the bad one are returned too.
 //
 // The returned batches alias raw (capacity-limited, so appending to one
@@ -41,7 +42,7 @@ func Split(raw []byte) ([][]byte, error) {
 			break // the partial batch at the end of a fetch
 		}
 		b := raw[:size:size]
-		if _, err := parseChecked(b); err != nil {
+		if _, err := ParseHeader(b); err != nil {
 			return batches, fmt.Errorf("splitting fetched records after %d whole batches: %w", len(batches), err)
 		}
 		batches = append(batches, b)

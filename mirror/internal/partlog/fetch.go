@@ -31,7 +31,7 @@ func (c *Client) Fetch(ctx context.Context, topic string, partition int32, offse
 	rt := kmsg.NewFetchRequestTopic()
 	rt.Topic, rt.TopicID = topic, t.ID
 	rp := kmsg.NewFetchRequestTopicPartition()
-	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = partition, offset, 8<<20
+	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = partition, offset, 4<<20
 	rp.CurrentLeaderEpoch, rp.LastFetchedEpoch, rp.LogStartOffset = -1, lastEpoch, -1
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)

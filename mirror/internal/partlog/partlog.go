@@ -34,6 +34,9 @@ type Client struct {
 	cl *kgo.Client
 	mu sync.Mutex
 	m  map[string]Topic
+
+	gate  *writeGate // set on an ordered Client (NewOrdered)
+	owned bool       // cl was made by NewOrdered
 }
 
 // Topic is what the metadata says of a topic.
