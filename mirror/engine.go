@@ -53,7 +53,12 @@ type Config struct {
 	// PartitionCheck is how often the source is checked for added
 	// partitions (default 5s).
 	PartitionCheck time.Duration
-	Log            hclog.Logger
+	// Partitions, when not nil, are the only partitions this engine
+	// copies: several engines (instances) share a mirror's partitions.
+	// Partitions added to the source are still added to the mirror
+	// topic, but copied only by an engine whose Partitions include them.
+	Partitions []int32
+	Log        hclog.Logger
 }
 
 // Engine mirrors one topic.
@@ -129,6 +134,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	startUpTo := func(n int32) {
 		for ; started < n; started++ {
 			p := started
+			if !e.mine(p) {
+				continue
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -169,6 +177,9 @@ func (e *Engine) Run(ctx context.Context) error {
 			startUpTo(n)
 		case n < started:
 			e.log.Error("SOURCE_PARTITIONS_DECREASED: the source topic has fewer partitions than its mirror; was it deleted and recreated?", "source", n, "mirror", started)
+			e.mu.Lock()
+			e.failures[TopicFailure] = fmt.Errorf("SOURCE_PARTITIONS_DECREASED: the source topic has %d partitions, its mirror %d", n, started)
+			e.mu.Unlock()
 		}
 	}
 }
@@ -214,7 +225,11 @@ func (e *Engine) Next() map[int32]int64 {
 	return out
 }
 
-// Failures returns the partitions that stopped, with their reasons.
+// TopicFailure is the key in Failures of a failure of the whole mirror.
+const TopicFailure int32 = -1
+
+// Failures returns the partitions that stopped, with their reasons, and
+// under TopicFailure a reason that concerns every partition.
 func (e *Engine) Failures() map[int32]error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -223,6 +238,19 @@ func (e *Engine) Failures() map[int32]error {
 		out[p] = err
 	}
 	return out
+}
+
+// mine tells the partitions this engine copies.
+func (e *Engine) mine(p int32) bool {
+	if e.cfg.Partitions == nil {
+		return true
+	}
+	for _, q := range e.cfg.Partitions {
+		if q == p {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) setNext(p int32, o int64) {
@@ -235,8 +263,11 @@ func (e *Engine) setNext(p int32, o int64) {
 // count when it does not exist.
 func (e *Engine) ensureDestination(ctx context.Context, partitions int32) error {
 	if t, err := e.dst.Topic(ctx, e.cfg.DestinationTopic, true); err == nil {
-		if n := t.Partitions(); n != partitions {
-			return fmt.Errorf("mirror: destination topic %s has %d partitions, source has %d", e.cfg.DestinationTopic, n, partitions)
+		switch n := t.Partitions(); {
+		case n > partitions:
+			return fmt.Errorf("mirror: SOURCE_PARTITIONS_DECREASED: destination topic %s has %d partitions, source has %d", e.cfg.DestinationTopic, n, partitions)
+		case n < partitions: // added while no engine ran
+			return e.addPartitions(ctx, partitions)
 		}
 		return nil
 	}
