@@ -17,6 +17,10 @@ type Config struct {
 	Cluster   Cluster
 	Proxy     Proxy
 	Listeners []Listener
+	// Links are the cluster links declared with [[link]], in file order.
+	Links []Link
+	// REST is where the REST API listens ([rest]).
+	REST REST
 }
 
 // Cluster is the Kafka cluster the proxy fronts.
@@ -63,12 +67,14 @@ func Parse(data []byte, filename string) (*Config, error) {
 		Cluster:   parseCluster(errs, raw["cluster"]),
 		Proxy:     parseProxy(errs, raw["proxy"]),
 		Listeners: parseListeners(errs, raw["listener"]),
+		Links:     parseLinks(errs, raw["link"]),
+		REST:      parseREST(errs, raw["rest"]),
 	}
 	for _, key := range sortedKeys(raw) {
 		switch key {
-		case "cluster", "proxy", "listener":
+		case "cluster", "proxy", "listener", "link", "rest":
 		default:
-			errs.add(topLevel, key, "%s", unknownKey(key, []string{"cluster", "listener", "proxy"}))
+			errs.add(topLevel, key, "%s", unknownKey(key, []string{"cluster", "link", "listener", "proxy", "rest"}))
 		}
 	}
 	if err := errs.err(); err != nil {
