@@ -21,9 +21,12 @@
 // at that offset, and fetches carry the last fetched leader epoch
 // (KIP-320).
 //
-// Not yet: several produce requests in flight per partition. kgo's
-// Broker.Request gives concurrent calls no write order, so each partition
-// waits for its produce; only the next fetch overlaps the copy.
+// Copying is pipelined: the next fetch runs while a response is copied,
+// and up to five produce requests per partition are in flight (Kafka's
+// idempotence limit), written in sequence order through
+// partlog.NewOrdered. A failed answer makes the partition send the batches
+// in flight again, one at a time, from the failed one (the broker
+// recognises duplicates by sequence).
 //
 // Where kfake differs from Apache Kafka, the code follows Apache Kafka:
 // kfake refuses the message.timestamp.before/after.max.ms topic configs
