@@ -14,7 +14,9 @@ FUZZ_TARGETS := \
 	./proxy/rewrite:FuzzResponse:80000 \
 	./proxy/rewrite:FuzzClampApiVersions:50000 \
 	./mirror/batch:FuzzSplit:15000 \
-	./mirror/batch:FuzzRewrite:30000
+	./mirror/batch:FuzzRewrite:30000 \
+	./proxy:FuzzGuardWalk:30000 \
+	./proxy:FuzzGuardSplit:30000
 
 .PHONY: run test deps vet unit fuzz-short fuzz bench build
 

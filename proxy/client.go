@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,7 @@ const (
 type pending struct {
 	correlationID int32
 	key, version  int16
+	answer        *guardAnswer // set when the mirror-topic guard answers (part of) the request
 }
 
 // client is the role of one client connection: it pumps requests to its
@@ -154,6 +156,18 @@ func (cl *client) pumpRequests() {
 			return
 		}
 		expect, err := cl.admit(frame)
+		var guarded guardVerdict
+		if err == nil {
+			guarded, err = cl.guardRequest(frame, !stream)
+			if err == nil && guarded.needWhole { // a streamed head was not enough
+				if frame, err = rd.Next(); err != nil {
+					cl.closeErr("client", err)
+					return
+				}
+				stream = false
+				guarded, err = cl.guardRequest(frame, true)
+			}
+		}
 		if err != nil {
 			cl.stat.refused.Add(1)
 			if !stream {
@@ -162,6 +176,10 @@ func (cl *client) pumpRequests() {
 			cl.log.Warn("request refused", "error", err)
 			cl.close("request refused: " + err.Error())
 			return
+		}
+		if guarded.pending.answer != nil { // forward what the guard let through instead
+			p.pool.Put(frame)
+			frame, expect = guarded.forward, guarded.pending
 		}
 		if expect.key >= 0 {
 			select { // bounds requests in flight: blocks when full
@@ -187,6 +205,18 @@ func (cl *client) pumpRequests() {
 		}
 		if err != nil {
 			cl.closeErr(sideOf(err, "upstream"), err)
+			return
+		}
+		if guarded.stop { // a refused acks=0 produce (guard.go)
+			if err := w.Flush(); err != nil {
+				cl.closeErr("upstream", err)
+				return
+			}
+			// Forward nothing more, as a broker reads nothing more once
+			// an acks=0 produce fails; the response pump closes the
+			// connection when the earlier responses are out.
+			_, err := io.Copy(io.Discard, cl.conn.Conn)
+			cl.closeErr("client", cmp.Or(err, io.EOF))
 			return
 		}
 	}
@@ -258,7 +288,7 @@ func (cl *client) pumpResponses() {
 		}
 		cl.touch()
 		cl.stat.bytesOut.Add(int64(size)) // rewritten responses differ by a few bytes
-		if size > streamAbove && !cl.rewrites(req) {
+		if size > streamAbove && req.answer == nil && !cl.rewrites(req) {
 			if err = w.Flush(); err == nil {
 				err = rd.Stream(cl.conn.Conn, size)
 			}
@@ -274,16 +304,24 @@ func (cl *client) pumpResponses() {
 			cl.closeErr("upstream", err)
 			return
 		}
-		out, err := cl.rewrite(req, frame)
+		out, err := cl.respond(req, frame)
 		if err != nil {
 			p.pool.Put(frame)
+			var after closeAfter
+			if errors.As(err, &after) {
+				w.Flush() // the responses to earlier requests go out first
+				cl.close(after.reason)
+				return
+			}
 			cl.log.Error("cannot forward response; closing the connection, the client will retry", "error", err)
 			cl.close("bad response: " + err.Error())
 			return
 		}
 		_, err = w.Write(out)
 		if !sameSlice(out, frame) {
-			cl.stat.rewritten.Add(1)
+			if req.answer == nil {
+				cl.stat.rewritten.Add(1)
+			}
 			p.pool.Put(out)
 		}
 		p.pool.Put(frame)

@@ -31,6 +31,7 @@ type Proxy struct {
 	admin     *kgo.Client
 
 	counters map[string]*counters // by listener name, fixed at New
+	guard    guardState           // the mirror-topic guard (guard.go)
 
 	ctx     context.Context
 	mu      sync.Mutex
