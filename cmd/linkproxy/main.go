@@ -20,6 +20,10 @@ Usage:
   linkproxy dev-cluster [--brokers N] [--listen HOST:PORT]
                                                     run an in-process Kafka cluster for development
   linkproxy demo                                    a dev cluster and a proxy with two listeners, live
+  linkproxy links create|list|describe|delete|configs [flags]
+                                                    manage cluster links over the REST API
+  linkproxy mirrors create|list|describe|promote|failover|pause|resume [flags]
+                                                    manage mirror topics over the REST API
 
 Run "linkproxy COMMAND -h" for a command's flags.
 `
@@ -45,6 +49,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = devCluster(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = demo(ctx, args[1:], stdout, stderr)
+	case "links":
+		return links(ctx, args[1:], stdout, stderr)
+	case "mirrors":
+		return mirrors(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
