@@ -429,13 +429,7 @@ func (m *Service) MirrorLink(topic string) (string, bool) {
 	default:
 		return "", false
 	}
-	_, mirrors := m.store.snapshot()
-	for _, mr := range mirrors {
-		if mr.MirrorTopic == topic && mr.State != MirrorStopped {
-			return mr.Link, true
-		}
-	}
-	return "", false
+	return m.store.readOnlyLink(topic)
 }
 
 func (m *Service) stopAll() {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -61,7 +62,10 @@ type store struct {
 	mu      sync.Mutex
 	links   map[string]linkRecord
 	mirrors map[string]mirrorRecord // by mirrorKey
-	changed chan struct{}           // signalled (non-blocking) on every change
+	// readOnly maps each mirror topic that is not stopped to its link:
+	// the proxy asks it for every topic of every write.
+	readOnly atomic.Pointer[map[string]string]
+	changed  chan struct{} // signalled (non-blocking) on every change
 }
 
 func openStore(ctx context.Context, opts []kgo.Opt, topic string, log hclog.Logger) (*store, error) {
@@ -168,6 +172,13 @@ func (s *store) apply(r *kgo.Record) {
 	default:
 		s.log.Warn("skipping an unknown record in the state topic", "key", key, "offset", r.Offset)
 	}
+	ro := make(map[string]string, len(s.mirrors))
+	for _, m := range s.mirrors {
+		if m.State != MirrorStopped {
+			ro[m.MirrorTopic] = m.Link
+		}
+	}
+	s.readOnly.Store(&ro)
 	s.mu.Unlock()
 	select {
 	case s.changed <- struct{}{}:
@@ -237,6 +248,16 @@ func (s *store) snapshot() (map[string]linkRecord, []mirrorRecord) {
 		mirrors = append(mirrors, m)
 	}
 	return links, mirrors
+}
+
+// readOnlyLink returns the link of a mirror topic that is not stopped.
+func (s *store) readOnlyLink(topic string) (string, bool) {
+	ro := s.readOnly.Load()
+	if ro == nil {
+		return "", false
+	}
+	link, ok := (*ro)[topic]
+	return link, ok
 }
 
 func (s *store) close() { s.cl.Close() }
