@@ -120,11 +120,13 @@ func TestDevClusterAndServe(t *testing.T) {
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`[cluster]
 name = "dev"
 "bootstrap.servers" = %q
+[rest]
+listeners = ["http://127.0.0.1:%d"]
 [[listener]]
 name = "EXTERNAL"
 listen = "127.0.0.1:%d"
 "security.protocol" = "PLAINTEXT"
-`, upstream, port)), 0o600)
+`, upstream, freePort(t, "127.0.0.1"), port)), 0o600)
 	srv := start(t, "serve", "--config", cfg)
 	want := fmt.Sprintf("ready listener=EXTERNAL bootstrap=127.0.0.1:%d", port)
 	if got := srv.waitLine(t, "ready listener="); got != want {
@@ -167,18 +169,21 @@ func TestServeRefusesBadConfig(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
-	internal := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
-	external := fmt.Sprintf("127.0.0.2:%d", freePort(t, "127.0.0.2"))
-	d := start(t, "demo", "--internal", internal, "--external", external, "--status-every", "200ms")
-	for _, l := range []string{
-		"INTERNAL (bootstrap " + internal, "INTERNAL: produced and consumed 3 records",
-		"EXTERNAL (bootstrap " + external, "EXTERNAL: produced and consumed 3 records",
-	} {
-		d.waitLine(t, l)
-	}
-	status := d.waitLine(t, time.Now().Format("15:")) // the live status line starts with the time
-	if !strings.Contains(status, "INTERNAL conns=") || !strings.Contains(status, "EXTERNAL conns=") {
-		t.Errorf("status line %q", status)
+	addr := func(host string) string { return fmt.Sprintf("%s:%d", host, freePort(t, host)) }
+	d := start(t, "demo", "--west", addr("127.0.0.1"), "--west-rest", addr("127.0.0.1"),
+		"--east-internal", addr("127.0.0.1"), "--east-external", addr("127.0.0.2"),
+		"--east-rest", addr("127.0.0.1"), "--status-every", "200ms")
+	d.waitLine(t, "$ linkproxy links create")
+	d.waitLine(t, "$ linkproxy mirrors create")
+	// The live line: the mirror catches up with the producer.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		line := d.waitLine(t, time.Now().Format("15:"))
+		if strings.Contains(line, "mirror west-to-east/orders ACTIVE copied=") && !strings.Contains(line, "copied=0 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no copying in the status line: %q", line)
+		}
 	}
 	if code := d.stop(t); code != 0 {
 		t.Errorf("demo exited %d; stderr:\n%s", code, d.stderr)

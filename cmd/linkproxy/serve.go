@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/linkproxy/linkproxy/conf"
-	"github.com/linkproxy/linkproxy/proxy"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -25,13 +24,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger("linkproxy", cfg.Proxy.LogLevel, stderr)
-	p, err := proxy.New(cfg, log)
+	n, err := newNode(cfg, log)
 	if err != nil {
 		return err
 	}
-	return p.Run(ctx, func() {
-		for _, l := range p.Listeners() {
+	return n.run(ctx, func() {
+		for _, l := range n.proxy.Listeners() {
 			fmt.Fprintf(stdout, "ready listener=%s bootstrap=%s\n", l.Name(), l.BootstrapAddr())
+		}
+		for _, u := range n.restURLs() {
+			fmt.Fprintf(stdout, "ready rest=%s\n", u)
 		}
 	})
 }
