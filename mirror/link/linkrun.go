@@ -3,9 +3,11 @@ package link
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -19,7 +21,8 @@ type linkRun struct {
 	src    *kgo.Client
 	log    hclog.Logger
 	cancel context.CancelFunc
-	done   chan struct{}
+	loops  sync.WaitGroup
+	done   chan struct{} // closed when the loops have stopped
 
 	mu       sync.Mutex
 	checked  bool // an availability check has finished
@@ -31,7 +34,7 @@ type linkRun struct {
 
 // startLink connects to the source (lazily, as kgo does) and checks its
 // availability every availability.check.ms.
-func startLink(ctx context.Context, rec linkRecord, own string, log hclog.Logger) (*linkRun, error) {
+func startLink(ctx context.Context, rec linkRecord, own string, log hclog.Logger, syncConfigs func(context.Context, *linkRun)) (*linkRun, error) {
 	cfg, err := parseStored(rec.Configs)
 	if err != nil {
 		return nil, err
@@ -42,12 +45,29 @@ func startLink(ctx context.Context, rec linkRecord, own string, log hclog.Logger
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	lr := &linkRun{rec: rec, cfg: cfg, src: src, log: log.With("link", rec.Name), cancel: cancel, done: make(chan struct{}), state: StateActive, err: NoError}
+	lr.loops.Add(2)
 	go lr.check(ctx, own)
+	go lr.every(ctx, cfg.ConfigSyncInterval, syncConfigs)
+	go func() {
+		lr.loops.Wait()
+		close(lr.done)
+	}()
 	return lr, nil
 }
 
+// every calls f every interval until ctx ends, while the source is
+// available.
+func (lr *linkRun) every(ctx context.Context, interval time.Duration, f func(context.Context, *linkRun)) {
+	defer lr.loops.Done()
+	for sleep(ctx, interval) == nil {
+		if st, _, _ := lr.status(); st == StateActive || st == StatePaused {
+			f(ctx, lr)
+		}
+	}
+}
+
 func (lr *linkRun) check(ctx context.Context, own string) {
-	defer close(lr.done)
+	defer lr.loops.Done()
 	for {
 		cctx, cancel := context.WithTimeout(ctx, lr.cfg.Props.Duration("socket.connection.setup.timeout.max.ms")+lr.cfg.Props.Duration("request.timeout.ms"))
 		id, err := clusterID(cctx, lr.src)
@@ -138,7 +158,15 @@ func classify(err error) string {
 	switch {
 	case errors.As(err, &dns):
 		return ErrUnresolvableBootstrap
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return ErrBootstrapTCPConnectionFailed
+	// The source accepted the connection but closed it before answering
+	// (a TLS-only port, a load balancer without backends): as in Kafka's
+	// client, a connection that drops before it is ready is a failed
+	// connection. Whether the close shows as EOF or as a reset (our
+	// ApiVersions reaching a socket already closed) is a race, so both
+	// must map to the same code.
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return ErrBootstrapTCPConnectionFailed
 	case errors.Is(err, kerr.SaslAuthenticationFailed), errors.Is(err, kerr.IllegalSaslState), errors.Is(err, kerr.UnsupportedSaslMechanism):
 		return ErrAuthentication

@@ -51,7 +51,8 @@ type Service struct {
 	ready     chan struct{} // closed once the state topic is read
 	store     *store
 	share     *sharer
-	kick      chan struct{} // asks for a reconcile
+	kick      chan struct{}   // asks for a reconcile
+	runCtx    context.Context // Run's: links and engines live as long as it
 	clusterID string
 
 	mu      sync.Mutex
@@ -113,6 +114,7 @@ func (m *Service) Run(ctx context.Context) error {
 		}
 	}
 	defer m.store.close()
+	m.runCtx = ctx
 	sh, err := startSharer(m.opts.Destination, m.opts.StateTopic, m.log, m.poke, m.revoked)
 	if err != nil {
 		return fmt.Errorf("link manager: group client: %w", err)
@@ -132,7 +134,7 @@ func (m *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(m.opts.Reconcile)
 	defer t.Stop()
 	for {
-		m.reconcile(ctx)
+		m.reconcile()
 		select {
 		case <-ctx.Done():
 			m.stopAll()
@@ -268,9 +270,9 @@ func (m *Service) CreateLink(ctx context.Context, name, sourceClusterID string, 
 // applied makes a change this instance stored take effect here before the
 // call returns (a paused mirror's engine has stopped, a new link runs);
 // other instances follow within Options.Reconcile.
-func (m *Service) applied(ctx context.Context, err error) error {
+func (m *Service) applied(_ context.Context, err error) error {
 	if err == nil {
-		m.reconcile(ctx)
+		m.reconcile()
 	}
 	return err
 }

@@ -404,7 +404,9 @@ func (m *Service) alterMirror(ctx context.Context, link string, op MirrorOp, top
 
 // reconcile starts and stops links and engines to match the stored states,
 // records engine failures, and finishes promotions whose lag reached zero.
-func (m *Service) reconcile(ctx context.Context) {
+// What it starts lives as long as Run, whoever asked for the reconcile.
+func (m *Service) reconcile() {
+	ctx := m.runCtx
 	links, mirrors := m.store.snapshot()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -430,7 +432,7 @@ func (m *Service) reconcile(ctx context.Context) {
 		if m.links[name] != nil {
 			continue
 		}
-		lr, err := startLink(ctx, rec, m.clusterID, m.log)
+		lr, err := startLink(ctx, rec, m.clusterID, m.log, m.syncLinkConfigs)
 		if err != nil {
 			m.log.Error("cannot start link; fix its configs", "link", name, "error", err)
 			continue

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 type testClusters struct {
@@ -261,4 +262,103 @@ func TestServicePromoteWithLag(t *testing.T) {
 	if m, _ := s.Mirror(ctx, "west", "lagging"); m.State != MirrorStopped || m.Lags[0].LastSourceFetchOffset != 20 {
 		t.Fatalf("failed over mirror %+v", m)
 	}
+}
+
+// TestServiceRequestContext: links and engines started on behalf of a
+// request outlive the request.
+func TestServiceRequestContext(t *testing.T) {
+	tc := newClusters(t)
+	createTopic(t, tc.srcCl, "short", 1)
+	s, _ := startService(t, tc)
+	rctx, cancel := context.WithCancel(context.Background())
+	if err := s.CreateLink(rctx, "west", "", tc.fastLinkConfig, false, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMirror(rctx, "west", CreateMirror{SourceTopic: "short"}, false); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	var run *mirrorRun
+	waitFor(t, "the group to assign the mirror's partition", func() (bool, string) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		run = s.mirrors[mirrorKey("west", "short")]
+		return run != nil, "no engine"
+	})
+	time.Sleep(300 * time.Millisecond) // several reconciles
+	s.mu.Lock()
+	same := s.mirrors[mirrorKey("west", "short")] == run
+	s.mu.Unlock()
+	if !same || run.exited() {
+		t.Fatal("the engine stopped with the request's context")
+	}
+	s.mu.Lock()
+	lr := s.links["west"]
+	s.mu.Unlock()
+	select {
+	case <-lr.done:
+		t.Fatal("the link's loops stopped with the request's context")
+	default:
+	}
+}
+
+// TestServiceConfigSync: synced configs follow the source; others and the
+// engine's own do not.
+func TestServiceConfigSync(t *testing.T) {
+	tc := newClusters(t)
+	ctx := context.Background()
+	createTopic(t, tc.srcCl, "configured", 1)
+	s, _ := startService(t, tc)
+	cfg := map[string]string{
+		"bootstrap.servers":         tc.srcAddrs,
+		"topic.config.sync.ms":      "100",
+		"topic.config.sync.include": "retention.ms,compression.type",
+	}
+	if err := s.CreateLink(ctx, "west", "", cfg, false, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMirror(ctx, "west", CreateMirror{SourceTopic: "configured"}, false); err != nil {
+		t.Fatal(err)
+	}
+	alter := func(op kadm.IncrementalOp, name, value string) {
+		t.Helper()
+		ac := kadm.AlterConfig{Op: op, Name: name}
+		if op == kadm.SetConfig {
+			ac.Value = &value
+		}
+		resps, err := kadm.NewClient(tc.srcCl).AlterTopicConfigs(ctx, []kadm.AlterConfig{ac}, "configured")
+		if err == nil {
+			err = resps[0].Err
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mirrorConfigs := func() map[string]configValue {
+		c, err := describeTopicConfigs(ctx, kadm.NewClient(tc.dstCl), "configured")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	alter(kadm.SetConfig, "max.message.bytes", "123456")
+	alter(kadm.SetConfig, "retention.ms", "3600000")
+	alter(kadm.SetConfig, "compression.type", "gzip")
+	alter(kadm.SetConfig, "segment.bytes", "1048576")
+	waitFor(t, "configs synced", func() (bool, string) {
+		c := mirrorConfigs()
+		return c["max.message.bytes"].value() == "123456" && c["retention.ms"].value() == "3600000", fmt.Sprintf("%+v", c)
+	})
+	c := mirrorConfigs()
+	if c["compression.type"].value() != "producer" {
+		t.Errorf("compression.type %q on the mirror: the engine's own config was synced", c["compression.type"].value())
+	}
+	if c["segment.bytes"].value() == "1048576" {
+		t.Error("segment.bytes was synced without being included")
+	}
+	alter(kadm.DeleteConfig, "retention.ms", "")
+	waitFor(t, "a source default to remove the mirror's override", func() (bool, string) {
+		rc := mirrorConfigs()["retention.ms"]
+		return rc.Source != int8(kmsg.ConfigSourceDynamicTopicConfig), fmt.Sprintf("%+v", rc)
+	})
 }

@@ -45,6 +45,8 @@ func startSharer(opts []kgo.Opt, stateTopic string, log hclog.Logger, onChange f
 		kgo.ConsumerGroup(groupName(stateTopic)),
 		kgo.SessionTimeout(groupSessionTimeout),
 		kgo.HeartbeatInterval(time.Second),
+		// Partitions added to a mirror must reach the group soon.
+		kgo.MetadataMaxAge(5*time.Second),
 		kgo.DisableAutoCommit(),
 		kgo.OnPartitionsAssigned(sh.assigned),
 		kgo.OnPartitionsRevoked(sh.revoked),
