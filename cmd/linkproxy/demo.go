@@ -201,7 +201,7 @@ func demoProduce(ctx context.Context, bootstrap string, produced *atomic.Int64) 
 			return
 		case <-t.C:
 		}
-		prod.Produce(ctx, kgo.StringRecord("order "+strconv.Itoa(i)), func(_ *kgo.Record, err error) {
+		prod.Produce(ctx, kgo.KeyStringRecord("customer-"+strconv.Itoa(i%7), "order "+strconv.Itoa(i)), func(_ *kgo.Record, err error) {
 			if err == nil {
 				produced.Add(1)
 			}
