@@ -58,7 +58,12 @@ type Config struct {
 	// Partitions added to the source are still added to the mirror
 	// topic, but copied only by an engine whose Partitions include them.
 	Partitions []int32
-	Log        hclog.Logger
+	// RetryTimeout bounds how long a failing source fetch is retried
+	// before its partition stops (default 5 minutes, as Confluent's
+	// cluster.link.retry.timeout.ms); an unreachable source is waited for
+	// without bound.
+	RetryTimeout time.Duration
+	Log          hclog.Logger
 }
 
 // Engine mirrors one topic.
@@ -91,6 +96,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.PartitionCheck <= 0 {
 		cfg.PartitionCheck = 5 * time.Second
+	}
+	if cfg.RetryTimeout <= 0 {
+		cfg.RetryTimeout = 5 * time.Minute
 	}
 	if cfg.DestinationConfigs == nil {
 		cfg.DestinationConfigs = DefaultDestinationConfigs()

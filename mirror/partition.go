@@ -20,17 +20,19 @@ import (
 // not written yet. Deferring filler merges runs of markers and aborted
 // batches into one fill transaction.
 type partition struct {
-	e          *Engine
-	p          int32
-	next       int64 // the next source offset to copy
-	end        int64 // the destination's log end, as answered
-	sent       int64 // the destination's log end once inflight lands
-	inflight   []inflight
-	refresh    bool // reload the destination's metadata before producing
-	producerID int64
-	epoch      int16
-	seq        int32
-	filler     *fill.Filler
+	e        *Engine
+	p        int32
+	next     int64 // the next source offset to copy
+	end      int64 // the destination's log end, as answered
+	sent     int64 // the destination's log end once inflight lands
+	inflight []inflight
+	refresh  bool // reload the destination's metadata before producing
+	// failingSince is when source fetches started to fail, or zero.
+	failingSince time.Time
+	producerID   int64
+	epoch        int16
+	seq          int32
+	filler       *fill.Filler
 	// lastEpoch is the source leader epoch of the last batch copied.
 	lastEpoch int32
 	// aborted holds producers whose open transaction the source aborted,
@@ -320,7 +322,7 @@ func (pt *partition) startOffset(ctx context.Context) (int64, error) {
 func (pt *partition) step(ctx context.Context, res fetchResult) error {
 	e := pt.e
 	if res.err != nil {
-		return res.err
+		return pt.retry(ctx, res.err)
 	}
 	sp := res.sp
 	if d := sp.DivergingEpoch; d.EndOffset >= 0 && d.EndOffset < pt.next {
@@ -342,10 +344,11 @@ func (pt *partition) step(ctx context.Context, res fetchResult) error {
 		return fmt.Errorf("UNEXPECTED_TRUNCATION: source offset %d is out of range (log %d-%d)", pt.next, sp.LogStartOffset, sp.HighWatermark)
 	case kerr.IsRetriable(err):
 		_, _ = e.src.Topic(ctx, e.cfg.SourceTopic, true)
-		return sleep(ctx, 100*time.Millisecond)
+		return pt.retry(ctx, err)
 	default:
 		return fmt.Errorf("fetching source offset %d: %w", pt.next, err)
 	}
+	pt.failingSince = time.Time{}
 	pt.pendingAborts = append(pt.pendingAborts, sp.AbortedTransactions...)
 	for _, b := range res.batches {
 		if err := pt.copyBatch(ctx, b); err != nil {
@@ -361,6 +364,28 @@ func (pt *partition) step(ctx context.Context, res fetchResult) error {
 		return pt.ackUntil(ctx, 0, true)
 	}
 	return pt.ackUntil(ctx, 0, false)
+}
+
+// retry waits before the next fetch after a failed one. A source that
+// cannot be reached is waited for as long as it takes (the link reports it
+// unavailable); any other failure that lasts longer than RetryTimeout
+// (cluster.link.retry.timeout.ms) stops the partition, a source topic that
+// is no longer known as SOURCE_TOPIC_MAY_BE_DELETED.
+func (pt *partition) retry(ctx context.Context, err error) error {
+	if partlog.IsConnectionError(err) && !errors.Is(err, partlog.ErrNoLeader) {
+		pt.failingSince = time.Time{}
+		return sleep(ctx, 100*time.Millisecond)
+	}
+	if pt.failingSince.IsZero() {
+		pt.failingSince = time.Now()
+	}
+	if d := time.Since(pt.failingSince); d > pt.e.cfg.RetryTimeout {
+		if errors.Is(err, kerr.UnknownTopicOrPartition) || errors.Is(err, kerr.UnknownTopicID) {
+			return fmt.Errorf("SOURCE_TOPIC_MAY_BE_DELETED: the source topic has been unknown for %s (cluster.link.retry.timeout.ms): %w", d.Round(time.Millisecond), err)
+		}
+		return fmt.Errorf("fetching source offset %d has failed for %s (cluster.link.retry.timeout.ms): %w", pt.next, d.Round(time.Millisecond), err)
+	}
+	return sleep(ctx, 100*time.Millisecond)
 }
 
 // copyBatch brings the destination from next past source batch b: data is

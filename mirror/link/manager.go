@@ -3,12 +3,14 @@ package link
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -51,9 +53,9 @@ type Service struct {
 	ready     chan struct{} // closed once the state topic is read
 	store     *store
 	share     *sharer
-	kick      chan struct{}   // asks for a reconcile
-	runCtx    context.Context // Run's: links and engines live as long as it
-	clusterID string
+	kick      chan struct{}          // asks for a reconcile
+	runCtx    context.Context        // Run's: links and engines live as long as it
+	clusterID atomic.Pointer[string] // learnt once
 
 	mu      sync.Mutex
 	links   map[string]*linkRun   // by name
@@ -126,7 +128,9 @@ func (m *Service) Run(ctx context.Context) error {
 	if err != nil && ctx.Err() == nil {
 		m.log.Warn("cannot learn the cluster id yet", "error", err)
 	}
-	m.clusterID = id
+	if id != "" {
+		m.clusterID.Store(&id)
+	}
 	close(m.ready)
 	go m.store.follow(ctx)
 	m.declare(ctx)
@@ -182,11 +186,11 @@ func (m *Service) wait(ctx context.Context) error {
 func (m *Service) declare(ctx context.Context) {
 	for _, d := range m.opts.Declared {
 		if _, ok := m.store.link(d.Name); !ok {
-			configs := make(map[string]string, len(d.Configs))
-			for k, v := range d.Configs {
-				configs[k] = fmt.Sprint(v)
+			cfg, err := ParseConfig(d.Configs) // checked in NewService
+			if err == nil {
+				err = m.createLink(ctx, d.Name, "", cfg.Set(), false, false, declaredID(d.Name))
 			}
-			if err := m.CreateLink(ctx, d.Name, "", configs, false, false); err != nil {
+			if err != nil {
 				m.log.Error("cannot create the link declared in the config file; fix it there and restart", "link", d.Name, "error", err)
 				continue
 			}
@@ -201,12 +205,24 @@ func (m *Service) declare(ctx context.Context) {
 	}
 }
 
+// ownID is the destination's cluster id once known, or "".
+func (m *Service) ownID() string {
+	if id := m.clusterID.Load(); id != nil {
+		return *id
+	}
+	return ""
+}
+
 // ClusterID asks the destination cluster for its id.
 func (m *Service) ClusterID(ctx context.Context) (string, error) {
-	if m.clusterID != "" {
-		return m.clusterID, nil
+	if id := m.clusterID.Load(); id != nil {
+		return *id, nil
 	}
-	return clusterID(ctx, m.dst)
+	id, err := clusterID(ctx, m.dst)
+	if err == nil {
+		m.clusterID.Store(&id)
+	}
+	return id, err
 }
 
 func clusterID(ctx context.Context, cl *kgo.Client) (string, error) {
@@ -224,6 +240,18 @@ func clusterID(ctx context.Context, cl *kgo.Client) (string, error) {
 
 // CreateLink implements Manager.
 func (m *Service) CreateLink(ctx context.Context, name, sourceClusterID string, configs map[string]string, validateOnly, validateLink bool) error {
+	return m.createLink(ctx, name, sourceClusterID, configs, validateOnly, validateLink, newID())
+}
+
+// declaredID is the id of a link declared in the config file: the same in
+// every instance, so that instances starting together and each creating
+// the link write the same link.
+func declaredID(name string) string {
+	sum := sha256.Sum256([]byte("linkproxy declared link " + name))
+	return formatUUID(sum[:16])
+}
+
+func (m *Service) createLink(ctx context.Context, name, sourceClusterID string, configs map[string]string, validateOnly, validateLink bool, id string) error {
 	if err := m.wait(ctx); err != nil {
 		return err
 	}
@@ -261,7 +289,7 @@ func (m *Service) CreateLink(ctx context.Context, name, sourceClusterID string, 
 		return nil
 	}
 	err = m.store.putLink(ctx, linkRecord{
-		Name: name, ID: newID(), SourceClusterID: sourceClusterID,
+		Name: name, ID: id, SourceClusterID: sourceClusterID,
 		Configs: cfg.Set(), CreatedMillis: time.Now().UnixMilli(),
 	})
 	return m.applied(ctx, err)
@@ -309,7 +337,7 @@ func unknownLink(name string) *Error { return notFound("cluster link %q does not
 func (m *Service) describeLink(l linkRecord, mirrors []mirrorRecord) Link {
 	out := Link{
 		Name: l.Name, ID: l.ID, SourceClusterID: l.SourceClusterID,
-		DestinationClusterID: m.clusterID,
+		DestinationClusterID: m.ownID(),
 		State:                StateUnavailable, Error: NoError,
 		TopicNames: []string{},
 	}
@@ -475,9 +503,14 @@ func validName(what, name string) error {
 func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40 // a version 4 UUID
+	return formatUUID(b[:])
+}
+
+// formatUUID formats 16 bytes as a version 4 UUID.
+func formatUUID(b []byte) string {
+	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
+	h := hex.EncodeToString(b)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 

@@ -432,7 +432,7 @@ func (m *Service) reconcile() {
 		if m.links[name] != nil {
 			continue
 		}
-		lr, err := startLink(ctx, rec, m.clusterID, m.log, m.syncLinkConfigs)
+		lr, err := startLink(ctx, rec, m.ownID(), m.log, m.syncLinkConfigs)
 		if err != nil {
 			m.log.Error("cannot start link; fix its configs", "link", name, "error", err)
 			continue
@@ -535,6 +535,7 @@ func (m *Service) startMirror(ctx context.Context, rec mirrorRecord, lr *linkRun
 		StartAt:         rec.StartAt,
 		TransactionalID: "linkproxy-" + lr.rec.ID + "-" + rec.MirrorTopic,
 		Partitions:      parts,
+		RetryTimeout:    max(lr.cfg.RetryTimeout, time.Nanosecond), // 0: no retries
 		Log:             m.log.With("link", rec.Link),
 	})
 	if err != nil {

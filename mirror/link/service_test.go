@@ -362,3 +362,41 @@ func TestServiceConfigSync(t *testing.T) {
 		return rc.Source != int8(kmsg.ConfigSourceDynamicTopicConfig), fmt.Sprintf("%+v", rc)
 	})
 }
+
+// TestServiceSourceTopicDeleted: a source topic gone for longer than
+// cluster.link.retry.timeout.ms fails its mirror with
+// SOURCE_TOPIC_MAY_BE_DELETED; the mirror keeps what it copied.
+func TestServiceSourceTopicDeleted(t *testing.T) {
+	tc := newClusters(t)
+	ctx := context.Background()
+	createTopic(t, tc.srcCl, "doomed", 2)
+	produceN(t, tc.srcCl, "doomed", 2, 10)
+	s, _ := startService(t, tc)
+	cfg := map[string]string{"bootstrap.servers": tc.srcAddrs, "cluster.link.retry.timeout.ms": "300"}
+	if err := s.CreateLink(ctx, "west", "", cfg, false, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMirror(ctx, "west", CreateMirror{SourceTopic: "doomed"}, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "copy", func() (bool, string) {
+		m, _ := s.Mirror(ctx, "west", "doomed")
+		return len(m.Lags) == 2 && m.Lags[0].LastSourceFetchOffset == 5 && m.Lags[1].LastSourceFetchOffset == 5, fmt.Sprintf("%+v", m)
+	})
+	if _, err := kadm.NewClient(tc.srcCl).DeleteTopics(ctx, "doomed"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the mirror to fail", func() (bool, string) {
+		m, _ := s.Mirror(ctx, "west", "doomed")
+		return m.State == MirrorFailed && m.Error == MirrorErrSourceTopicMayBeDeleted, fmt.Sprintf("%s %s %s", m.State, m.Error, m.ErrorMessage)
+	})
+	ends, err := kadm.NewClient(tc.dstCl).ListEndOffsets(ctx, "doomed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset != 5 {
+			t.Errorf("mirror partition %d ends at %d, want 5", o.Partition, o.Offset)
+		}
+	})
+}
