@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -455,7 +456,7 @@ func (m *Service) reconcile() {
 		run := m.mirrors[key]
 		owned := m.share.partitions(rec.MirrorTopic)
 		want := lr != nil && !lr.cfg.Paused && (rec.State == MirrorActive || rec.State == MirrorPendingStopped) && len(owned) > 0
-		if run != nil && (!want || run.exited() || !equalParts(run.parts, owned)) {
+		if run != nil && (!want || run.exited() || !slices.Equal(run.parts, owned)) {
 			run.stop()
 			delete(m.mirrors, key)
 			if run.err != nil && want {
@@ -491,18 +492,6 @@ func (m *Service) reconcile() {
 			delete(m.mirrors, key)
 		}
 	}
-}
-
-func equalParts(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func zero(lags []Lag) bool {
