@@ -16,6 +16,12 @@ import (
 // socket.connection.setup.timeout.ms with their .max.ms counterparts; so
 // does linkproxy.
 func Backoff(base, max time.Duration, attempt int) time.Duration {
+	return backoff(base, max, attempt, rand.Float64)
+}
+
+// backoff is Backoff with the source of the jitter given, so that tests
+// can compute exact waits. jitter returns a number in [0, 1).
+func backoff(base, max time.Duration, attempt int, jitter func() float64) time.Duration {
 	if base <= 0 {
 		return 0
 	}
@@ -28,7 +34,7 @@ func Backoff(base, max time.Duration, attempt int) time.Duration {
 		// which is why the cap comes before the conversion back.
 		term = math.Min(term*math.Pow(2, float64(attempt)), float64(max))
 	}
-	d := term * (0.8 + 0.4*rand.Float64())
+	d := term * (0.8 + 0.4*jitter())
 	if d >= float64(max) {
 		return max
 	}

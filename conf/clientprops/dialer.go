@@ -10,9 +10,10 @@ import (
 	"time"
 )
 
-// Dialer returns the function linkproxy dials upstream brokers with, both
-// for its own raw connections and (through KgoOpts) for franz-go. It
-// applies:
+// Dialer returns the function linkproxy dials upstream brokers with: the
+// proxy dials with it the connections it forwards clients' requests on,
+// and KgoOpts gives it to franz-go wrapped in the reconnect backoff (see
+// kgoDialer), which the proxy's connections do not get. It applies:
 //
 //   - client.dns.lookup: every resolved address is tried in turn until one
 //     connects. resolve_canonical_bootstrap_servers_only only changes how
@@ -21,7 +22,9 @@ import (
 //   - socket.connection.setup.timeout.ms and .max.ms: the timeout of each
 //     address attempt starts at the former and doubles (with jitter) for
 //     each consecutive failed dial of the same address, up to the latter,
-//     as Kafka does per node.
+//     as Kafka does per node. As in Kafka, these failures are those of
+//     establishing the connection only: one accepted and then closed
+//     resets them (while it counts for the reconnect backoff).
 //   - send.buffer.bytes and receive.buffer.bytes, unless -1.
 //
 // TLS, when supported, will wrap the connections returned here.

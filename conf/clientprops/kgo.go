@@ -29,6 +29,8 @@ func (p *Props) KgoOpts() []kgo.Opt {
 		// franz-go adds this to the timeout a request carries itself,
 		// the closest it has to Kafka's request.timeout.ms.
 		kgo.RequestTimeoutOverhead(p.Duration("request.timeout.ms")),
-		kgo.Dialer(p.Dialer()),
+		// The Dialer plus reconnect.backoff.ms and .max.ms, which
+		// franz-go does not have.
+		kgo.Dialer(p.kgoDialer()),
 	}
 }
