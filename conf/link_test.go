@@ -27,7 +27,7 @@ func TestParseFullLinksAndREST(t *testing.T) {
 	got := []any{c.Mode, c.ConnectionMode, c.RetryTimeout, c.StartOffsetSpec, c.StartAt, c.Paused, c.Prefix,
 		c.ConfigSyncInterval, c.ConfigSyncInclude, c.Fetchers, c.AvailabilityCheck, c.AvailabilityFailureThreshold}
 	want := []any{"DESTINATION", "OUTBOUND", 10 * time.Minute, "2026-01-02T15:04:05Z", int64(1767366245000), false, "east.",
-		10 * time.Second, []string{"retention.ms", "segment.bytes"}, 2, 30 * time.Second, 3}
+		10 * time.Second, []string{"retention.ms", "segment.bytes"}, 1, 30 * time.Second, 3}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("east config\n got %v\nwant %v", got, want)
 	}
@@ -41,7 +41,7 @@ func TestParseFullLinksAndREST(t *testing.T) {
 	if !reflect.DeepEqual(east.Mirrors, wantMirrors) {
 		t.Errorf("east mirrors %+v", east.Mirrors)
 	}
-	if east.Configs["availability.check.ms"] != "30000" || east.Configs["num.cluster.link.fetchers"] != int64(2) || east.Configs["name"] != nil || east.Configs["mirror"] != nil {
+	if east.Configs["availability.check.ms"] != "30000" || east.Configs["num.cluster.link.fetchers"] != int64(1) || east.Configs["name"] != nil || east.Configs["mirror"] != nil {
 		t.Errorf("east raw configs %v", east.Configs)
 	}
 

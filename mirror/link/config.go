@@ -130,7 +130,7 @@ var linkDefs = []clientprops.Def{
 	// Zero or negative intervals would spin; Confluent does not say.
 	{Name: propConfigSyncMs, Type: clientprops.TypeInt, Default: int64(5000), Validate: clientprops.AtLeast(1)},
 	{Name: propConfigSyncInclude, Type: clientprops.TypeList, Default: []string{}, Validate: validateSyncInclude},
-	{Name: propFetchers, Type: clientprops.TypeInt, Default: int64(1), Validate: clientprops.AtLeast(1)},
+	{Name: propFetchers, Type: clientprops.TypeInt, Default: int64(1), Validate: validateFetchers},
 	{Name: propAvailabilityMs, Type: clientprops.TypeInt, Default: int64(60000), Validate: clientprops.AtLeast(1)},
 	{Name: propAvailabilityFails, Type: clientprops.TypeInt, Default: int64(5), Validate: clientprops.AtLeast(1)},
 
@@ -157,6 +157,17 @@ var linkDefs = []clientprops.Def{
 
 // validateLinkMode and validateConnectionMode accept any case and keep the
 // upper case Confluent reports.
+// validateFetchers accepts only the default: Confluent sizes a pool of
+// fetcher threads that share the link's partitions, while linkproxy fetches
+// every mirror partition concurrently on its own, so there is no pool whose
+// size a larger value could change, and accepting it would ignore it.
+func validateFetchers(v any) (any, error) {
+	if n, ok := v.(int64); ok && n != 1 {
+		return nil, fmt.Errorf("only 1 is supported: linkproxy fetches every mirror partition concurrently, with no fetcher pool to size")
+	}
+	return v, nil
+}
+
 func validateLinkMode(v any) (any, error) {
 	switch s := strings.ToUpper(v.(string)); s {
 	case "DESTINATION":
