@@ -63,7 +63,19 @@ type Config struct {
 	// cluster.link.retry.timeout.ms); an unreachable source is waited for
 	// without bound.
 	RetryTimeout time.Duration
-	Log          hclog.Logger
+	// Starts, when set, keeps each partition's start offset (from
+	// StartAt) across restarts, so that a start interrupted while its
+	// offsets below were being filled is finished, not taken for copied
+	// data. Without it a restart during that fill resumes from where
+	// the fill stopped.
+	Starts StartStore
+	Log    hclog.Logger
+}
+
+// StartStore keeps the offset each mirror partition started at.
+type StartStore interface {
+	LoadStart(partition int32) (int64, bool)
+	SaveStart(ctx context.Context, partition int32, offset int64) error
 }
 
 // Engine mirrors one topic.

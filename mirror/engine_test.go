@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/linkproxy/linkproxy/mirror/batch"
+	"github.com/linkproxy/linkproxy/mirror/fill"
 	"github.com/linkproxy/linkproxy/mirror/internal/partlog"
 )
 
@@ -77,16 +79,20 @@ func (p *pair) mirrorUntil(t *testing.T, topic string, during func()) *Engine {
 }
 
 // mirrorFrom is mirrorUntil for a new mirror starting at startAt.
-func (p *pair) mirrorFrom(t *testing.T, topic string, startAt int64, during func()) *Engine {
+func (p *pair) mirrorFrom(t *testing.T, topic string, startAt int64, during func(), opts ...func(*Config)) *Engine {
 	t.Helper()
-	e, err := New(Config{
+	cfg := Config{
 		Source: p.srcCl, Destination: p.dstCl,
 		SourceTopic: topic, DestinationTopic: "mirror-" + topic,
 		StartAt: startAt, TransactionalID: "test-fill-" + topic,
 		DestinationConfigs: kfakeDestinationConfigs(), MaxWait: 50 * time.Millisecond,
 		PartitionCheck: 100 * time.Millisecond,
 		Log:            hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testLog{t}}),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -631,4 +637,61 @@ func TestMirrorStartAt(t *testing.T) {
 			sameRecords(t, map[int32][]*kgo.Record{0: src[tt.wantStart:]}, map[int32][]*kgo.Record{0: got})
 		})
 	}
+}
+
+// memStarts is a StartStore in memory.
+type memStarts struct {
+	mu sync.Mutex
+	m  map[int32]int64
+}
+
+func (s *memStarts) LoadStart(p int32) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.m[p]
+	return o, ok
+}
+
+func (s *memStarts) SaveStart(_ context.Context, p int32, o int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[p] = o
+	return nil
+}
+
+// TestMirrorInterruptedStart: an engine starting at latest saved its start
+// offset (100) and died after filling 40 of the offsets below it. The next
+// engine finishes the fill and trims: the mirror starts at 100, and no
+// source record below it is copied.
+func TestMirrorInterruptedStart(t *testing.T) {
+	const topic = "interrupted"
+	p := newPair(t, topic, 1)
+	produce(t, p, topic, 100)
+	ctx := context.Background()
+	dst := "mirror-" + topic
+	resp, err := kadm.NewClient(p.dstCl).CreateTopic(ctx, 1, -1, nil, dst)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fill.New(ctx, p.dstCl, fillID("test-fill-"+topic, 0), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Fill(ctx, dst, 0, 0, 40); err != nil {
+		t.Fatal(err)
+	}
+	starts := &memStarts{m: map[int32]int64{0: 100}}
+	produce(t, p, topic, 20) // after the start: these are copied
+	p.mirrorFrom(t, topic, StartLatest, func() {}, func(c *Config) { c.Starts = starts })
+	start, err := partlog.New(p.dstCl).ListOffset(ctx, dst, 0, partlog.Earliest, false)
+	if err != nil || start != 100 {
+		t.Fatalf("mirror log start %d (%v), want 100", start, err)
+	}
+	ends := p.ends(t, p.srcCl, topic)
+	src := records(t, p.seeds(p.srcCl), topic, ends)[0]
+	got := records(t, p.seeds(p.dstCl), dst, ends)[0]
+	sameRecords(t, map[int32][]*kgo.Record{0: src[100:]}, map[int32][]*kgo.Record{0: got})
 }

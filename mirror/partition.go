@@ -122,7 +122,11 @@ func (pt *partition) start(ctx context.Context) error {
 	if end > srcEnd {
 		return fmt.Errorf("UNEXPECTED_TRUNCATION: the mirror's log end %d is beyond the source's %d", end, srcEnd)
 	}
-	if end > 0 {
+	saved, known := int64(0), false
+	if e.cfg.Starts != nil {
+		saved, known = e.cfg.Starts.LoadStart(pt.p)
+	}
+	if end > 0 && !(known && end < saved) {
 		pt.next, pt.end, pt.sent = end, end, end
 		e.setNext(pt.p, end)
 		if err := pt.trimFiller(ctx); err != nil {
@@ -130,9 +134,20 @@ func (pt *partition) start(ctx context.Context) error {
 		}
 		return pt.resumeProducer(ctx)
 	}
-	from, err := pt.startOffset(ctx)
-	if err != nil {
-		return err
+	from := saved
+	if !known {
+		if from, err = pt.startOffset(ctx); err != nil {
+			return err
+		}
+		if e.cfg.Starts != nil {
+			if err := e.cfg.Starts.SaveStart(ctx, pt.p, from); err != nil {
+				return fmt.Errorf("saving the start offset %d: %w", from, err)
+			}
+		}
+	} else if end > 0 {
+		// A start fill cut short: the offsets below end are filler.
+		e.log.Info("finishing an interrupted start", "partition", pt.p, "from", end, "start", from)
+		pt.next, pt.end, pt.sent = end, end, end
 	}
 	if from > 0 {
 		pt.fillTo(from)

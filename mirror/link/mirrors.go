@@ -106,14 +106,23 @@ func (m *Service) CreateMirror(ctx context.Context, link string, req CreateMirro
 	for k, v := range req.Configs {
 		configs[k] = v
 	}
-	if err := createMirrorTopic(ctx, m.adm, name, int32(len(td.Partitions)), int16(req.ReplicationFactor), configs); err != nil {
-		return Errorf(500, "creating mirror topic %q: %v", name, err)
-	}
-	return m.applied(ctx, m.store.putMirror(ctx, mirrorRecord{
+	// The record first: an instance that dies before creating the topic
+	// leaves a mirror whose engine creates it, never a topic that no
+	// mirror claims (which would make the next create a conflict).
+	if err := m.store.putMirror(ctx, mirrorRecord{
 		Link: link, MirrorTopic: name, SourceTopic: req.SourceTopic,
 		State: MirrorActive, StateTimeMillis: time.Now().UnixMilli(),
 		StartAt: cfg.StartAt,
-	}))
+	}); err != nil {
+		return err
+	}
+	if err := createMirrorTopic(ctx, m.adm, name, int32(len(td.Partitions)), int16(req.ReplicationFactor), configs); err != nil {
+		if derr := m.store.deleteMirror(ctx, link, name); derr != nil {
+			m.log.Error("cannot remove the mirror record after its topic could not be created; delete the mirror", "mirror_topic", name, "error", derr)
+		}
+		return Errorf(500, "creating mirror topic %q: %v", name, err)
+	}
+	return m.applied(ctx, nil)
 }
 
 // isSynced tells the topic configs that follow the source.
@@ -525,6 +534,7 @@ func (m *Service) startMirror(ctx context.Context, rec mirrorRecord, lr *linkRun
 		TransactionalID: "linkproxy-" + lr.rec.ID + "-" + rec.MirrorTopic,
 		Partitions:      parts,
 		RetryTimeout:    max(lr.cfg.RetryTimeout, time.Nanosecond), // 0: no retries
+		Starts:          mirrorStarts{m.store, rec.Link, rec.MirrorTopic},
 		Log:             m.log.With("link", rec.Link),
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,7 +19,8 @@ import (
 
 // DefaultStateTopic holds links and mirror states in the destination
 // cluster: compacted, one partition (one order for every change), keyed
-// "link/<name>" and "mirror/<link>/<mirror topic>", tombstones on delete.
+// "link/<name>", "mirror/<link>/<mirror topic>" and
+// "start/<link>/<mirror topic>/<partition>", tombstones on delete.
 // Everything a restarted or second instance needs is there; nothing is kept
 // on local disk.
 //
@@ -49,8 +51,18 @@ type mirrorRecord struct {
 	StartAt int64 `json:"start_at"`
 }
 
-func linkKey(name string) string          { return "link/" + name }
+func linkKey(name string) string { return "link/" + name }
+func startKey(link, topic string, p int32) string {
+	return "start/" + link + "/" + topic + "/" + strconv.Itoa(int(p))
+}
 func mirrorKey(link, topic string) string { return "mirror/" + link + "/" + topic }
+
+// startRecord is the offset a mirror partition started at (from
+// mirror.start.offset.spec), kept so that a start interrupted while filling
+// the offsets below it is finished after a restart.
+type startRecord struct {
+	Offset int64 `json:"offset"`
+}
 
 // store is the state topic, read whole at open and followed after, so that
 // changes made by other instances show here too.
@@ -62,6 +74,7 @@ type store struct {
 	mu      sync.Mutex
 	links   map[string]linkRecord
 	mirrors map[string]mirrorRecord // by mirrorKey
+	starts  map[string]int64        // by startKey: where each partition started
 	// readOnly maps each mirror topic that is not stopped to its link:
 	// the proxy asks it for every topic of every write.
 	readOnly atomic.Pointer[map[string]string]
@@ -93,6 +106,7 @@ func openStore(ctx context.Context, opts []kgo.Opt, topic string, log hclog.Logg
 		topic: topic, cl: cl, log: log,
 		links:   make(map[string]linkRecord),
 		mirrors: make(map[string]mirrorRecord),
+		starts:  make(map[string]int64),
 		changed: make(chan struct{}, 1),
 	}
 	end := int64(0)
@@ -169,6 +183,17 @@ func (s *store) apply(r *kgo.Record) {
 			break
 		}
 		s.mirrors[key] = m
+	case strings.HasPrefix(key, "start/"):
+		if r.Value == nil {
+			delete(s.starts, key)
+			break
+		}
+		var st startRecord
+		if err := json.Unmarshal(r.Value, &st); err != nil {
+			s.log.Error("skipping a malformed start record in the state topic", "key", key, "offset", r.Offset, "error", err)
+			break
+		}
+		s.starts[key] = st.Offset
 	default:
 		s.log.Warn("skipping an unknown record in the state topic", "key", key, "offset", r.Offset)
 	}
@@ -218,7 +243,38 @@ func (s *store) putMirror(ctx context.Context, m mirrorRecord) error {
 }
 
 func (s *store) deleteMirror(ctx context.Context, link, topic string) error {
+	s.mu.Lock()
+	var starts []string
+	prefix := "start/" + link + "/" + topic + "/"
+	for k := range s.starts {
+		if strings.HasPrefix(k, prefix) {
+			starts = append(starts, k)
+		}
+	}
+	s.mu.Unlock()
+	for _, k := range starts {
+		if err := s.put(ctx, k, nil); err != nil {
+			return err
+		}
+	}
 	return s.put(ctx, mirrorKey(link, topic), nil)
+}
+
+// mirrorStarts is a mirror's mirror.StartStore in the state topic.
+type mirrorStarts struct {
+	s           *store
+	link, topic string
+}
+
+func (ms mirrorStarts) LoadStart(p int32) (int64, bool) {
+	ms.s.mu.Lock()
+	defer ms.s.mu.Unlock()
+	o, ok := ms.s.starts[startKey(ms.link, ms.topic, p)]
+	return o, ok
+}
+
+func (ms mirrorStarts) SaveStart(ctx context.Context, p int32, offset int64) error {
+	return ms.s.put(ctx, startKey(ms.link, ms.topic, p), startRecord{offset})
 }
 
 func (s *store) link(name string) (linkRecord, bool) {
