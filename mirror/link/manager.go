@@ -57,6 +57,8 @@ type Service struct {
 	runCtx    context.Context        // Run's: links and engines live as long as it
 	clusterID atomic.Pointer[string] // learnt once
 
+	srcEnds sync.Map // mirrorKey -> map[int32]int64: the source's last end offsets read
+
 	mu      sync.Mutex
 	links   map[string]*linkRun   // by name
 	mirrors map[string]*mirrorRun // by mirrorKey

@@ -280,14 +280,18 @@ func (m *Service) describeMirror(ctx context.Context, r mirrorRecord, lags bool)
 			out.State = MirrorLinkFailed
 		}
 	}
-	if ls, n, err := m.lags(ctx, r, lr); err == nil {
-		out.NumPartitions = n
+	if ls, n, err := m.lags(ctx, r, lr); err == nil || errors.Is(err, errLagUnknown) {
+		out.NumPartitions = n // with errLagUnknown: the last lags known
 		if lags {
 			out.Lags = ls
 		}
 	}
 	return out
 }
+
+// errLagUnknown is returned by lags when the source's end offsets could not
+// be read: the lags are then from the last ones read, if any.
+var errLagUnknown = errors.New("the source's end offsets cannot be read now")
 
 // lags compares the source's end offsets with the mirror's.
 func (m *Service) lags(ctx context.Context, r mirrorRecord, lr *linkRun) ([]Lag, int32, error) {
@@ -305,16 +309,33 @@ func (m *Service) lags(ctx context.Context, r mirrorRecord, lr *linkRun) ([]Lag,
 	if lr == nil || r.State == MirrorStopped {
 		return out, int32(len(out)), nil
 	}
-	src, err := kadm.NewClient(lr.src).ListEndOffsets(ctx, r.SourceTopic)
-	if err != nil {
-		return out, int32(len(out)), nil // the source is away: lags unknown
-	}
-	for i := range out {
-		if o, ok := src.Lookup(r.SourceTopic, out[i].Partition); ok && o.Err == nil {
-			out[i].Lag = max(0, o.Offset-out[i].LastSourceFetchOffset)
+	key := mirrorKey(r.Link, r.MirrorTopic)
+	ends := make(map[int32]int64, len(out))
+	src, serr := kadm.NewClient(lr.src).ListEndOffsets(ctx, r.SourceTopic)
+	if serr == nil {
+		src.Each(func(o kadm.ListedOffset) {
+			if o.Err == nil {
+				ends[o.Partition] = o.Offset
+			}
+		})
+		if len(ends) < len(out) {
+			serr = errLagUnknown
 		}
 	}
-	return out, int32(len(out)), nil
+	if serr == nil {
+		m.srcEnds.Store(key, ends)
+	} else {
+		serr = errLagUnknown
+		if last, ok := m.srcEnds.Load(key); ok {
+			ends = last.(map[int32]int64)
+		}
+	}
+	for i := range out {
+		if e, ok := ends[out[i].Partition]; ok {
+			out[i].Lag = max(0, e-out[i].LastSourceFetchOffset)
+		}
+	}
+	return out, int32(len(out)), serr
 }
 
 // AlterMirrors implements Manager.
