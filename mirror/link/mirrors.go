@@ -438,6 +438,16 @@ func (m *Service) alterMirror(ctx context.Context, link string, op MirrorOp, top
 // What it starts lives as long as Run, whoever asked for the reconcile.
 func (m *Service) reconcile() {
 	ctx := m.runCtx
+	later := m.reconcileRuns(ctx)
+	// Network calls happen outside m.mu, which REST reads take.
+	for _, f := range later {
+		f()
+	}
+}
+
+// reconcileRuns starts and stops runs under m.mu and returns what must
+// be done after: storing failures and finished promotions.
+func (m *Service) reconcileRuns(ctx context.Context) (later []func()) {
 	links, mirrors := m.store.snapshot()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -502,18 +512,13 @@ func (m *Service) reconcile() {
 			continue
 		}
 		if f := run.engine.Failures(); len(f) > 0 {
-			m.failMirror(ctx, rec, f)
 			run.stop()
 			delete(m.mirrors, key)
+			later = append(later, func() { m.failMirror(ctx, rec, f) })
 			continue
 		}
 		if rec.State == MirrorPendingStopped {
-			if lags, _, err := m.lags(ctx, rec, lr); err == nil && zero(lags) {
-				rec.State, rec.StateTimeMillis = MirrorStopped, time.Now().UnixMilli()
-				if err := m.store.putMirror(ctx, rec); err == nil {
-					m.log.Info("mirror topic promoted: it is now a writable topic", "link", rec.Link, "mirror_topic", rec.MirrorTopic)
-				}
-			}
+			later = append(later, func() { m.finishPromotion(ctx, rec, lr) })
 		}
 	}
 	for key, run := range m.mirrors {
@@ -521,6 +526,23 @@ func (m *Service) reconcile() {
 			run.stop()
 			delete(m.mirrors, key)
 		}
+	}
+	return later
+}
+
+// finishPromotion stops a PENDING_STOPPED mirror once the source's end
+// offsets, read now, show no lag.
+func (m *Service) finishPromotion(ctx context.Context, rec mirrorRecord, lr *linkRun) {
+	lags, _, err := m.lags(ctx, rec, lr)
+	if err != nil || !zero(lags) {
+		return
+	}
+	if cur, ok := m.store.mirror(rec.Link, rec.MirrorTopic); !ok || cur.State != MirrorPendingStopped {
+		return // changed meanwhile (failover, delete)
+	}
+	rec.State, rec.StateTimeMillis = MirrorStopped, time.Now().UnixMilli()
+	if err := m.store.putMirror(ctx, rec); err == nil {
+		m.log.Info("mirror topic promoted: it is now a writable topic", "link", rec.Link, "mirror_topic", rec.MirrorTopic)
 	}
 }
 
