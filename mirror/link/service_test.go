@@ -400,3 +400,39 @@ func TestServiceSourceTopicDeleted(t *testing.T) {
 		}
 	})
 }
+
+// TestServicePartitionsAdded: partitions added to the source are added to
+// the mirror, assigned through the group and copied.
+func TestServicePartitionsAdded(t *testing.T) {
+	tc := newClusters(t)
+	ctx := context.Background()
+	createTopic(t, tc.srcCl, "growing", 2)
+	produceN(t, tc.srcCl, "growing", 2, 10)
+	s, _ := startService(t, tc)
+	if err := s.CreateLink(ctx, "west", "", tc.fastLinkConfig, false, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMirror(ctx, "west", CreateMirror{SourceTopic: "growing"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kadm.NewClient(tc.srcCl).UpdatePartitions(ctx, 3, "growing"); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := kgo.NewClient(kgo.SeedBrokers(tc.src.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	produceN(t, fresh, "growing", 3, 9) // 3 records into the new partition 2
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		m, err := s.Mirror(ctx, "west", "growing")
+		if err == nil && m.NumPartitions == 3 && m.Lags[2].LastSourceFetchOffset == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("new partition not mirrored: %+v %v", m, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
