@@ -16,9 +16,10 @@ import (
 )
 
 // partition copies one source partition. Its invariant: the destination's
-// log end is end, and every source offset from end up to next is filler
-// not written yet. Deferring filler merges runs of markers and aborted
-// batches into one fill transaction.
+// log end is end, the batches in flight take it to sent once they land,
+// and every source offset from sent up to next is filler not written yet.
+// Deferring filler merges runs of markers and aborted batches into one fill
+// transaction.
 type partition struct {
 	e        *Engine
 	p        int32
