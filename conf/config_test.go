@@ -34,6 +34,13 @@ func TestParseFull(t *testing.T) {
 		"connections.max.idle.ms":                "300000",
 		"send.buffer.bytes":                      "-1",
 		"receive.buffer.bytes":                   "262144",
+		"ssl.enabled.protocols":                  "TLSv1.2,TLSv1.3",
+		"ssl.endpoint.identification.algorithm":  "https",
+		"ssl.keymanager.algorithm":               "SunX509",
+		"ssl.keystore.type":                      "JKS",
+		"ssl.protocol":                           "TLSv1.3",
+		"ssl.trustmanager.algorithm":             "PKIX",
+		"ssl.truststore.type":                    "JKS",
 	}
 	if got := cfg.Cluster.Props.Redacted(); !reflect.DeepEqual(got, wantProps) {
 		t.Errorf("props\n got %v\nwant %v", got, wantProps)

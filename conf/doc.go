@@ -18,7 +18,7 @@
 //	"bootstrap.servers" = "10.0.0.1:9092,10.0.0.2:9092"  # or an array of strings
 //	"client.id" = "linkproxy"
 //	"client.dns.lookup" = "use_all_dns_ips"  # or resolve_canonical_bootstrap_servers_only
-//	"security.protocol" = "PLAINTEXT"        # SSL and SASL_* come with TLS/SASL support
+//	"security.protocol" = "PLAINTEXT"        # or SSL: TLS to the brokers (SASL_* come with SASL support)
 //	"metadata.max.age.ms" = 300000
 //	"request.timeout.ms" = 30000
 //	"retry.backoff.ms" = 100
@@ -30,6 +30,27 @@
 //	"connections.max.idle.ms" = 540000
 //	"send.buffer.bytes" = 131072    # -1: the OS default
 //	"receive.buffer.bytes" = 65536  # -1: the OS default
+//	# TLS, with security.protocol = "SSL". Stores are read at start, a
+//	# problem reported with the property. Set to anything but its default,
+//	# an ssl.* key is refused with PLAINTEXT.
+//	"ssl.truststore.type" = "JKS"   # JKS, PKCS12 or PEM (either of the first two reads both)
+//	# "ssl.truststore.location" = "/etc/kafka/truststore.jks"  # without one: the system's CAs
+//	# "ssl.truststore.password" = "..."            # optional for JKS, as in Java
+//	# "ssl.truststore.certificates" = "-----BEGIN CERTIFICATE-----..."  # PEM inline, with type PEM
+//	"ssl.keystore.type" = "JKS"     # a client certificate, if the brokers ask for one
+//	# "ssl.keystore.location" = "/etc/kafka/client.p12"
+//	# "ssl.keystore.password" = "..."              # not with PEM
+//	# "ssl.key.password" = "..."                   # the key's: a JKS entry's, or an encrypted PEM key's
+//	# "ssl.keystore.key" = "-----BEGIN PRIVATE KEY-----..."  # PEM inline, with type PEM, and
+//	# "ssl.keystore.certificate.chain" = "-----BEGIN CERTIFICATE-----..."
+//	"ssl.endpoint.identification.algorithm" = "https"  # "": do not verify the broker's host name
+//	"ssl.enabled.protocols" = "TLSv1.2,TLSv1.3"
+//	"ssl.protocol" = "TLSv1.3"      # TLSv1.2: no TLS 1.3 even if enabled
+//	# "ssl.cipher.suites" = "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,..."  # Java names; default: Go's
+//	"ssl.keymanager.algorithm" = "SunX509"  # only the Java defaults are accepted
+//	"ssl.trustmanager.algorithm" = "PKIX"
+//	# ssl.engine.factory.class, ssl.provider and ssl.secure.random.implementation
+//	# are refused unless empty: Go's TLS has no Java classes to load.
 //
 //	# Proxy-wide settings; the table and each key are optional.
 //	[proxy]

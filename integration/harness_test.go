@@ -76,10 +76,11 @@ func freeBase(t testing.TB, host string, span int) int {
 type envOpt func(*envCfg)
 
 type envCfg struct {
-	kfakeOpts []kfake.Opt
-	proxyTOML string // extra lines in [proxy]
-	brokers   int
-	upstream  []string // instead of a kfake cluster
+	kfakeOpts   []kfake.Opt
+	proxyTOML   string // extra lines in [proxy]
+	clusterTOML string // extra lines in [cluster]
+	brokers     int
+	upstream    []string // instead of a kfake cluster
 }
 
 // withUpstream fronts the given addresses instead of a kfake cluster.
@@ -89,6 +90,9 @@ func withKfake(o ...kfake.Opt) envOpt {
 	return func(c *envCfg) { c.kfakeOpts = append(c.kfakeOpts, o...) }
 }
 func withProxy(lines string) envOpt { return func(c *envCfg) { c.proxyTOML += lines + "\n" } }
+
+// withCluster adds Kafka client properties to [cluster], one per line.
+func withCluster(lines string) envOpt { return func(c *envCfg) { c.clusterTOML += lines + "\n" } }
 
 // startEnv starts a kfake cluster and a proxy with INTERNAL and EXTERNAL
 // listeners in front of it; both stop when the test ends.
@@ -110,8 +114,8 @@ func startEnv(t testing.TB, opts ...envOpt) *env {
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "[cluster]\nname = \"test\"\n\"bootstrap.servers\" = %q\n\"metadata.max.age.ms\" = 1000\n\n[proxy]\nlog_level = \"debug\"\n%s\n",
-		strings.Join(e.Upstream, ","), ec.proxyTOML)
+	fmt.Fprintf(&b, "[cluster]\nname = \"test\"\n\"bootstrap.servers\" = %q\n\"metadata.max.age.ms\" = 1000\n%s\n[proxy]\nlog_level = \"debug\"\n%s\n",
+		strings.Join(e.Upstream, ","), ec.clusterTOML, ec.proxyTOML)
 	for _, name := range []string{"INTERNAL", "EXTERNAL"} {
 		host := listenerHosts[name]
 		base := freeBase(t, host, 12)

@@ -8,17 +8,18 @@ import (
 	"github.com/linkproxy/linkproxy/conf/internal/hostport"
 )
 
-// tlsSASL is the reason every TLS and SASL setting is refused until
-// linkproxy implements them.
+// tlsSASL is the reason every SASL setting is refused until linkproxy
+// implements SASL.
 const tlsSASL = "comes with TLS/SASL support, not available in this version"
 
 // Client is the registry of the Kafka client properties linkproxy knows,
 // with Kafka's defaults (client.id aside, which defaults to "linkproxy").
 // Cluster links extend it with With.
-var Client = NewRegistry(clientDefs...).
+var Client = NewRegistry(append(clientDefs, tlsDefs...)...).
 	WithRule(notAbove("retry.backoff.ms", "retry.backoff.max.ms")).
 	WithRule(notAbove("reconnect.backoff.ms", "reconnect.backoff.max.ms")).
-	WithRule(notAbove("socket.connection.setup.timeout.ms", "socket.connection.setup.timeout.max.ms"))
+	WithRule(notAbove("socket.connection.setup.timeout.ms", "socket.connection.setup.timeout.max.ms")).
+	WithRule(tlsRule)
 
 // Parse parses props with the Client registry.
 func Parse(props map[string]any) (*Props, []error) { return Client.Parse(props) }
@@ -66,21 +67,6 @@ var clientDefs = []Def{
 	{Name: "sasl.login.refresh.window.factor", Type: TypeDouble, Default: 0.8, Unsupported: tlsSASL},
 	{Name: "sasl.login.refresh.window.jitter", Type: TypeDouble, Default: 0.05, Unsupported: tlsSASL},
 	{Name: "sasl.mechanism", Type: TypeString, Default: "GSSAPI", Unsupported: tlsSASL},
-	{Name: "ssl.cipher.suites", Type: TypeList, Unsupported: tlsSASL},
-	{Name: "ssl.enabled.protocols", Type: TypeList, Default: []string{"TLSv1.2", "TLSv1.3"}, Unsupported: tlsSASL},
-	{Name: "ssl.endpoint.identification.algorithm", Type: TypeString, Default: "https", Unsupported: tlsSASL},
-	{Name: "ssl.engine.factory.class", Type: TypeClass, Unsupported: tlsSASL},
-	{Name: "ssl.key.password", Type: TypePassword, Unsupported: tlsSASL},
-	{Name: "ssl.keymanager.algorithm", Type: TypeString, Default: "SunX509", Unsupported: tlsSASL},
-	{Name: "ssl.keystore.location", Type: TypeString, Unsupported: tlsSASL},
-	{Name: "ssl.keystore.password", Type: TypePassword, Unsupported: tlsSASL},
-	{Name: "ssl.keystore.type", Type: TypeString, Default: "JKS", Unsupported: tlsSASL},
-	{Name: "ssl.protocol", Type: TypeString, Default: "TLSv1.3", Unsupported: tlsSASL},
-	{Name: "ssl.provider", Type: TypeString, Unsupported: tlsSASL},
-	{Name: "ssl.trustmanager.algorithm", Type: TypeString, Default: "PKIX", Unsupported: tlsSASL},
-	{Name: "ssl.truststore.location", Type: TypeString, Unsupported: tlsSASL},
-	{Name: "ssl.truststore.password", Type: TypePassword, Unsupported: tlsSASL},
-	{Name: "ssl.truststore.type", Type: TypeString, Default: "JKS", Unsupported: tlsSASL},
 }
 
 // validateBootstrap checks every entry so that one error lists all the
@@ -115,9 +101,9 @@ func validateBootstrap(v any) (any, error) {
 func validateSecurityProtocol(v any) (any, error) {
 	s := strings.ToUpper(v.(string))
 	switch s {
-	case "PLAINTEXT":
+	case "PLAINTEXT", "SSL":
 		return s, nil
-	case "SSL", "SASL_PLAINTEXT", "SASL_SSL":
+	case "SASL_PLAINTEXT", "SASL_SSL":
 		return nil, fmt.Errorf("%s %s", s, tlsSASL)
 	}
 	return nil, fmt.Errorf("%q is not valid: use one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL", v)

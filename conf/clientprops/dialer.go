@@ -2,6 +2,7 @@ package clientprops
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -26,8 +27,11 @@ import (
 //     establishing the connection only: one accepted and then closed
 //     resets them (while it counts for the reconnect backoff).
 //   - send.buffer.bytes and receive.buffer.bytes, unless -1.
-//
-// TLS, when supported, will wrap the connections returned here.
+//   - security.protocol SSL and the ssl.* properties: the connection
+//     returned is TLS, its handshake done within the same setup timeout
+//     (a failed handshake counts as a failed setup). Whoever dials with
+//     it speaks TLS to the broker without knowing: the proxy forwards its
+//     PLAINTEXT clients' requests over it.
 func (p *Props) Dialer() func(ctx context.Context, network, host string) (net.Conn, error) {
 	return newDialer(p).dial
 }
@@ -38,6 +42,7 @@ func newDialer(p *Props) *dialer {
 		setupMax: p.Duration("socket.connection.setup.timeout.max.ms"),
 		sendBuf:  int(p.Int("send.buffer.bytes")),
 		recvBuf:  int(p.Int("receive.buffer.bytes")),
+		tls:      p.tls,
 		lookup:   net.DefaultResolver.LookupNetIP,
 		failures: make(map[string]int),
 	}
@@ -45,7 +50,8 @@ func newDialer(p *Props) *dialer {
 
 type dialer struct {
 	setup, setupMax  time.Duration
-	sendBuf, recvBuf int // -1: OS default
+	sendBuf, recvBuf int         // -1: OS default
+	tls              *tls.Config // nil: PLAINTEXT
 	// lookup is net.DefaultResolver.LookupNetIP, replaceable in tests
 	// to give one name several addresses.
 	lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
@@ -64,10 +70,8 @@ func (d *dialer) dial(ctx context.Context, network, address string) (net.Conn, e
 		return nil, fmt.Errorf("dial %s: %w", address, err)
 	}
 
-	nd := net.Dialer{
-		Timeout:        Backoff(d.setup, d.setupMax, d.failed(address)),
-		ControlContext: d.control,
-	}
+	timeout := Backoff(d.setup, d.setupMax, d.failed(address))
+	nd := net.Dialer{Timeout: timeout, ControlContext: d.control}
 	var errs []error
 	for _, ip := range ips {
 		conn, err := nd.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
@@ -75,6 +79,15 @@ func (d *dialer) dial(ctx context.Context, network, address string) (net.Conn, e
 			if err := d.tune(conn); err != nil {
 				conn.Close()
 				return nil, fmt.Errorf("dial %s: %w", address, err)
+			}
+			if d.tls != nil {
+				tc, err := handshake(ctx, d.tls, conn, address, timeout)
+				if err != nil {
+					conn.Close()
+					d.record(address, false)
+					return nil, fmt.Errorf("dial %s (%s): %w", address, ip, err)
+				}
+				conn = tc
 			}
 			d.record(address, true)
 			return conn, nil

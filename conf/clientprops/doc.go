@@ -4,8 +4,10 @@
 //
 // A [Registry] holds property definitions ([Def]): Kafka's name, type and
 // default, a validation, and whether linkproxy supports the property yet.
-// Known but unsupported properties (TLS and SASL for now) are refused with
-// the reason rather than ignored. [Client] is the registry of client
+// Known but unsupported properties (SASL for now) are refused with the
+// reason rather than ignored. security.protocol SSL and the ssl.*
+// properties give TLS (tls.go), its key and trust stores read at parse
+// time with package auth/keystore. [Client] is the registry of client
 // properties; callers extend it with [Registry.With]:
 //
 //	links := clientprops.Client.With(clientprops.Def{

@@ -1,6 +1,7 @@
 package clientprops
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"sort"
@@ -18,6 +19,7 @@ type Props struct {
 	reg  *Registry
 	vals map[string]any
 	set  map[string]bool
+	tls  *tls.Config // security.protocol SSL: built by tlsRule at parse
 }
 
 func (p *Props) get(name, accessor string, types ...Type) any {

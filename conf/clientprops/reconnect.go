@@ -32,9 +32,10 @@ import (
 //     connection per node and does not connect while one is connecting.
 //
 // Every wait honours the dial's context (franz-go passes the request's).
-// When TLS comes, the first bytes must still be those of a Kafka
-// response: attemptConn must wrap the TLS connection, not the TCP one
-// under it, or a handshake would count as ready.
+// With TLS the first bytes are still those of a Kafka response: the
+// Dialer returns the TLS connection, its handshake done, and attemptConn
+// wraps that, not the TCP one under it, so a handshake does not count as
+// ready (and a failed one is a failed dial).
 //
 // The proxy's forwarded client connections do not go through this: they
 // use Dialer, many in parallel and never held back.

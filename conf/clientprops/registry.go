@@ -52,7 +52,8 @@ func (r *Registry) With(defs ...Def) *Registry {
 // WithRule returns a copy of r that also runs rule on every parse that found
 // no error in individual properties. A rule relates several properties
 // (e.g. a base below its maximum); it should return an *Error naming the
-// property the operator is most likely to change, or nil.
+// property the operator is most likely to change, several joined with
+// errors.Join, or nil.
 func (r *Registry) WithRule(rule func(*Props) error) *Registry {
 	c := r.With()
 	c.rules = append(c.rules, rule)
@@ -135,7 +136,11 @@ func (r *Registry) Parse(props map[string]any) (*Props, []error) {
 
 	if len(errs) == 0 {
 		for _, rule := range r.rules {
-			if err := rule(p); err != nil {
+			switch err := rule(p); e := err.(type) {
+			case nil:
+			case interface{ Unwrap() []error }: // several problems, each its own
+				errs = append(errs, e.Unwrap()...)
+			default:
 				errs = append(errs, err)
 			}
 		}

@@ -81,8 +81,16 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name:   "unsupported property",
-			props:  map[string]any{"bootstrap.servers": "a:1", "ssl.truststore.location": "/etc/ts.jks"},
-			errors: []string{`"ssl.truststore.location": not supported: comes with TLS/SASL support, not available in this version`},
+			props:  map[string]any{"bootstrap.servers": "a:1", "sasl.mechanism": "PLAIN"},
+			errors: []string{`"sasl.mechanism": not supported: comes with TLS/SASL support, not available in this version`},
+		},
+		{
+			name:  "ssl property without TLS",
+			props: map[string]any{"bootstrap.servers": "a:1", "ssl.truststore.location": "/etc/ts.jks", "ssl.protocol": "TLSv1.2"},
+			errors: []string{
+				`"ssl.protocol": set, but security.protocol is PLAINTEXT, which does not use TLS: set security.protocol to SSL`,
+				`"ssl.truststore.location": set, but security.protocol is PLAINTEXT, which does not use TLS: set security.protocol to SSL`,
+			},
 		},
 		{
 			name:   "duration overflow",
@@ -149,6 +157,13 @@ func TestParseDefaults(t *testing.T) {
 		"connections.max.idle.ms":                "540000",
 		"send.buffer.bytes":                      "131072",
 		"receive.buffer.bytes":                   "65536",
+		"ssl.enabled.protocols":                  "TLSv1.2,TLSv1.3",
+		"ssl.endpoint.identification.algorithm":  "https",
+		"ssl.keymanager.algorithm":               "SunX509",
+		"ssl.keystore.type":                      "JKS",
+		"ssl.protocol":                           "TLSv1.3",
+		"ssl.trustmanager.algorithm":             "PKIX",
+		"ssl.truststore.type":                    "JKS",
 	}
 	if got := p.Redacted(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Redacted() =\n%v\nwant\n%v", got, want)
@@ -264,16 +279,26 @@ func TestClientDefsSupported(t *testing.T) {
 		"socket.connection.setup.timeout.max.ms": true, "connections.max.idle.ms": true,
 		"send.buffer.bytes": true, "receive.buffer.bytes": true,
 	}
+	for _, name := range []string{
+		"ssl.cipher.suites", "ssl.enabled.protocols", "ssl.endpoint.identification.algorithm",
+		"ssl.engine.factory.class", "ssl.key.password", "ssl.keymanager.algorithm",
+		"ssl.keystore.certificate.chain", "ssl.keystore.key", "ssl.keystore.location",
+		"ssl.keystore.password", "ssl.keystore.type", "ssl.protocol", "ssl.provider",
+		"ssl.secure.random.implementation", "ssl.trustmanager.algorithm", "ssl.truststore.certificates",
+		"ssl.truststore.location", "ssl.truststore.password", "ssl.truststore.type",
+	} {
+		supported[name] = true
+	}
 	for _, name := range Client.Names() {
 		d, _ := Client.Lookup(name)
 		if supported[name] == (d.Unsupported != "") {
 			t.Errorf("%s: Unsupported = %q", name, d.Unsupported)
 		}
-		if !supported[name] && !strings.HasPrefix(name, "ssl.") && !strings.HasPrefix(name, "sasl.") {
+		if !supported[name] && !strings.HasPrefix(name, "sasl.") {
 			t.Errorf("unexpected unsupported property %s", name)
 		}
 	}
-	if n := len(Client.Names()); n != len(supported)+28 {
-		t.Errorf("Client has %d properties, want %d", n, len(supported)+28)
+	if n := len(Client.Names()); n != len(supported)+13 {
+		t.Errorf("Client has %d properties, want %d", n, len(supported)+13)
 	}
 }

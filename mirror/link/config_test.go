@@ -230,10 +230,17 @@ func TestParseConfigErrors(t *testing.T) {
 		},
 		{
 			name:  "security refused as for any client",
-			props: map[string]any{"security.protocol": "SASL_SSL", "ssl.truststore.location": "/x"},
+			props: map[string]any{"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"},
 			want: []string{
+				`"sasl.mechanism": not supported: comes with TLS/SASL support, not available in this version`,
 				`"security.protocol": SASL_SSL comes with TLS/SASL support, not available in this version`,
-				`"ssl.truststore.location": not supported: comes with TLS/SASL support, not available in this version`,
+			},
+		},
+		{
+			name:  "TLS stores read when the link's properties are parsed",
+			props: map[string]any{"security.protocol": "SSL", "ssl.truststore.location": "/nonexistent/ts.jks"},
+			want: []string{
+				`"ssl.truststore.location": open /nonexistent/ts.jks: no such file or directory: check the path`,
 			},
 		},
 		{
@@ -304,7 +311,7 @@ func TestUnsupportedRefused(t *testing.T) {
 		"acl.sync.enable", "acl.sync.ms", "acl.filters",
 		"auto.create.mirror.topics.enable", "auto.create.mirror.topics.filters",
 		"cluster.link.metadata.topic.replication.factor", "local.listener.name",
-		"sasl.jaas.config", "ssl.keystore.location",
+		"sasl.jaas.config", "sasl.mechanism",
 	} {
 		if d, ok := linkRegistry.Lookup(name); !ok || d.Unsupported == "" {
 			t.Errorf("%s is not defined as unsupported", name)
