@@ -16,7 +16,8 @@ FUZZ_TARGETS := \
 	./mirror/batch:FuzzSplit:15000 \
 	./mirror/batch:FuzzRewrite:30000 \
 	./proxy:FuzzGuardWalk:30000 \
-	./proxy:FuzzGuardSplit:30000
+	./proxy:FuzzGuardSplit:30000 \
+	./auth/sasl:FuzzAuthenticators:30000
 
 .PHONY: run test deps vet unit fuzz-short fuzz bench build
 

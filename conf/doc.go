@@ -67,7 +67,7 @@
 //	name = "EXTERNAL"             # unique, upper case like Kafka listener names
 //	listen = "0.0.0.0:19092"      # IP or host name, and a non-zero port
 //	advertised_host = "proxy.example.com"  # defaults to the host of listen; required if that is 0.0.0.0 or ::
-//	"security.protocol" = "PLAINTEXT"      # the default; SSL and SASL_* come with TLS/SASL support
+//	"security.protocol" = "PLAINTEXT"      # the default; or SASL_PLAINTEXT (below); SSL and SASL_SSL come with listener TLS
 //	broker_port_base = 19100      # defaults to the listen port + 1
 //
 //	[[listener]]

@@ -42,7 +42,7 @@ advertised_hostt = "x"
 		{
 			name: "unknown key without suggestion lists the valid ones",
 			src:  validCluster + validListener + "tls = true\n",
-			want: []string{`conf: linkproxy.toml:8: [[listener]] #1 key "tls": unknown key (valid keys: advertised_host, broker_port_base, listen, name, security.protocol)`},
+			want: []string{`conf: linkproxy.toml:8: [[listener]] #1 key "tls": unknown key (valid keys: advertised_host, broker_port_base, connections.max.reauth.ms, listen, name, sasl.credentials.file, sasl.enabled.mechanisms, security.protocol)`},
 		},
 		{
 			name: "unknown top-level table",
@@ -269,7 +269,7 @@ listen = "127.0.0.1:1"
 [[listener]]
 name = "SASL"
 listen = "127.0.0.1:2"
-security.protocol = "sasl_plaintext"
+security.protocol = "sasl_ssl"
 
 [[listener]]
 name = "ODD"
@@ -278,7 +278,7 @@ listen = "127.0.0.1:3"
 `,
 			want: []string{
 				`conf: linkproxy.toml:8: [[listener]] #1 key "security.protocol": SSL on listener SECURE: listener security comes with TLS/SASL support, not available in this version`,
-				`conf: linkproxy.toml:13: [[listener]] #2 key "security.protocol": SASL_PLAINTEXT on listener SASL: listener security comes with TLS/SASL support, not available in this version`,
+				`conf: linkproxy.toml:13: [[listener]] #2 key "security.protocol": SASL_SSL on listener SASL: listener security comes with TLS/SASL support, not available in this version`,
 				`conf: linkproxy.toml:18: [[listener]] #3 key "security.protocol": "TLS" is not valid: use one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL`,
 			},
 		},

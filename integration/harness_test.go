@@ -80,7 +80,8 @@ type envCfg struct {
 	proxyTOML   string // extra lines in [proxy]
 	clusterTOML string // extra lines in [cluster]
 	brokers     int
-	upstream    []string // instead of a kfake cluster
+	upstream    []string          // instead of a kfake cluster
+	listeners   map[string]string // per listener: lines replacing its security.protocol line
 }
 
 // withUpstream fronts the given addresses instead of a kfake cluster.
@@ -90,6 +91,17 @@ func withKfake(o ...kfake.Opt) envOpt {
 	return func(c *envCfg) { c.kfakeOpts = append(c.kfakeOpts, o...) }
 }
 func withProxy(lines string) envOpt { return func(c *envCfg) { c.proxyTOML += lines + "\n" } }
+
+// withListener sets the security lines of listener name (INTERNAL or
+// EXTERNAL), "security.protocol" included, instead of PLAINTEXT.
+func withListener(name, lines string) envOpt {
+	return func(c *envCfg) {
+		if c.listeners == nil {
+			c.listeners = map[string]string{}
+		}
+		c.listeners[name] = lines
+	}
+}
 
 // withCluster adds Kafka client properties to [cluster], one per line.
 func withCluster(lines string) envOpt { return func(c *envCfg) { c.clusterTOML += lines + "\n" } }
@@ -119,7 +131,11 @@ func startEnv(t testing.TB, opts ...envOpt) *env {
 	for _, name := range []string{"INTERNAL", "EXTERNAL"} {
 		host := listenerHosts[name]
 		base := freeBase(t, host, 12)
-		fmt.Fprintf(&b, "[[listener]]\nname = %q\nlisten = \"%s:%d\"\n\"security.protocol\" = \"PLAINTEXT\"\n\n", name, host, base)
+		security, ok := ec.listeners[name]
+		if !ok {
+			security = `"security.protocol" = "PLAINTEXT"`
+		}
+		fmt.Fprintf(&b, "[[listener]]\nname = %q\nlisten = \"%s:%d\"\n%s\n\n", name, host, base, security)
 		e.Listeners[name] = testListener{Name: name, Host: host, Bootstrap: net.JoinHostPort(host, strconv.Itoa(base)), PortBase: base + 1}
 	}
 	cfg, err := conf.Parse([]byte(b.String()), t.Name()+".toml")

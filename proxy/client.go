@@ -38,6 +38,7 @@ type pending struct {
 	correlationID int32
 	key, version  int16
 	answer        *guardAnswer // set when the mirror-topic guard answers (part of) the request
+	local         *localAnswer // set when the request was answered here (SASL): sent in place of the response
 }
 
 // client is the role of one client connection: it pumps requests to its
@@ -51,6 +52,11 @@ type client struct {
 
 	inflight   chan pending
 	lastActive atomic.Int64 // unix nanos of the last frame either way
+
+	// auth is the SASL state on SASL listeners (sasl.go), nil otherwise;
+	// principal is who the connection authenticated as.
+	auth      *saslConn
+	principal atomic.Pointer[string]
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by close
@@ -68,6 +74,12 @@ func (p *Proxy) handle(c *listeners.Conn) {
 		stat:     p.counters[c.Listener.Name()],
 		inflight: make(chan pending, p.cfg.Proxy.MaxInflightRequests),
 		done:     make(chan struct{}),
+	}
+	if sl := p.sasl[c.Listener.Name()]; sl != nil {
+		cl.auth = &saslConn{l: sl}
+	} else {
+		anon := anonymous
+		cl.principal.Store(&anon)
 	}
 	up, err := p.dialUpstream(p.ctx, c.NodeID)
 	if err != nil {
@@ -104,6 +116,10 @@ func (cl *client) close(reason string) {
 		close(cl.done)
 		cl.conn.Close()
 		cl.up.Close()
+		if p := cl.Principal(); p != "" {
+			cl.log.Info("connection closed", "principal", p, "reason", reason)
+			return
+		}
 		cl.log.Info("connection closed", "reason", reason)
 	})
 }
@@ -145,6 +161,16 @@ func (cl *client) pumpRequests() {
 		cl.stat.requests.Add(1)
 		cl.stat.bytesIn.Add(int64(size))
 		stream := size > streamAbove
+		if cl.auth != nil && cl.auth.holdsFrames() {
+			if size-4 > saslMaxReceiveSize {
+				cl.stat.refused.Add(1)
+				reason := fmt.Sprintf("SASL frame of %d bytes before authentication completed exceeds the limit of %d bytes (Kafka's sasl.server.max.receive.size)", size-4, saslMaxReceiveSize)
+				cl.saslLog("frame", "SASL exchange refused; closing the connection", "reason", reason)
+				cl.close(reason)
+				return
+			}
+			stream = false
+		}
 		var frame []byte // the whole frame, or its head when streaming
 		if stream {
 			frame, err = rd.Head(min(size, ioBufSize))
@@ -155,9 +181,19 @@ func (cl *client) pumpRequests() {
 			cl.closeErr("client", err)
 			return
 		}
-		expect, err := cl.admit(frame)
+		var expect pending
+		local := false
+		if cl.auth != nil {
+			var ok bool
+			if frame, stream, expect, local, ok = cl.saslFrame(rd, frame, stream); !ok {
+				return
+			}
+		}
 		var guarded guardVerdict
-		if err == nil {
+		if !local {
+			expect, err = cl.admit(frame)
+		}
+		if err == nil && !local {
 			guarded, err = cl.guardRequest(frame, !stream)
 			if err == nil && guarded.needWhole { // a streamed head was not enough
 				if frame, err = rd.Next(); err != nil {
@@ -207,7 +243,8 @@ func (cl *client) pumpRequests() {
 			cl.closeErr(sideOf(err, "upstream"), err)
 			return
 		}
-		if guarded.stop { // a refused acks=0 produce (guard.go)
+		if guarded.stop || (expect.local != nil && expect.local.closeReason != "") {
+			// a refused acks=0 produce (guard.go), or a SASL failure
 			if err := w.Flush(); err != nil {
 				cl.closeErr("upstream", err)
 				return
@@ -288,7 +325,7 @@ func (cl *client) pumpResponses() {
 		}
 		cl.touch()
 		cl.stat.bytesOut.Add(int64(size)) // rewritten responses differ by a few bytes
-		if size > streamAbove && req.answer == nil && !cl.rewrites(req) {
+		if size > streamAbove && req.answer == nil && req.local == nil && !cl.rewrites(req) {
 			if err = w.Flush(); err == nil {
 				err = rd.Stream(cl.conn.Conn, size)
 			}
@@ -303,6 +340,21 @@ func (cl *client) pumpResponses() {
 		if err != nil {
 			cl.closeErr("upstream", err)
 			return
+		}
+		if req.local != nil { // answered here (sasl.go): the stand-in's answer is dropped
+			p.pool.Put(frame)
+			if _, err = w.Write(req.local.frame); err == nil && (req.local.closeReason != "" || rd.Buffered() == 0) {
+				err = w.Flush()
+			}
+			if err != nil {
+				cl.closeErr("client", err)
+				return
+			}
+			if req.local.closeReason != "" {
+				cl.close(req.local.closeReason)
+				return
+			}
+			continue
 		}
 		out, err := cl.respond(req, frame)
 		if err != nil {
@@ -373,6 +425,9 @@ func (cl *client) rewrite(req pending, frame []byte) ([]byte, error) {
 	var out []byte
 	if req.key == 18 {
 		out, err = rewrite.ClampApiVersions(req.version, body, cl.p.apis.max, nil)
+		if err == nil && cl.auth != nil {
+			out = withSaslAPIs(req.version, out)
+		}
 	} else {
 		var seen []rewrite.Broker
 		out, seen, err = rewrite.Response(req.key, req.version, body, cl.conn.Listener, nil)

@@ -30,8 +30,10 @@ type Proxy struct {
 	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
 	admin     *kgo.Client
 
-	counters map[string]*counters // by listener name, fixed at New
-	guard    guardState           // the mirror-topic guard (guard.go)
+	counters map[string]*counters     // by listener name, fixed at New
+	guard    guardState               // the mirror-topic guard (guard.go)
+	sasl     map[string]*saslListener // SASL listeners by name (sasl.go)
+	saslLogs refusalLog
 
 	ctx     context.Context
 	mu      sync.Mutex
@@ -41,6 +43,10 @@ type Proxy struct {
 
 // New builds a proxy from cfg; nothing is bound or dialed until Run.
 func New(cfg *conf.Config, log hclog.Logger) (*Proxy, error) {
+	sl, err := saslListeners(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	admin, err := kgo.NewClient(cfg.Cluster.Props.KgoOpts()...)
 	if err != nil {
 		return nil, fmt.Errorf("upstream client for cluster %s: %w", cfg.Cluster.Name, err)
@@ -54,6 +60,7 @@ func New(cfg *conf.Config, log hclog.Logger) (*Proxy, error) {
 		admin:    admin,
 		clients:  make(map[*client]struct{}),
 		counters: make(map[string]*counters),
+		sasl:     sl,
 	}
 	for _, l := range cfg.Listeners {
 		p.listeners = append(p.listeners, listeners.New(l, log))

@@ -24,6 +24,8 @@ Usage:
                                                     manage cluster links over the REST API
   linkproxy mirrors create|list|describe|promote|failover|pause|resume [flags]
                                                     manage mirror topics over the REST API
+  linkproxy scram --user NAME [--mechanism SCRAM-SHA-512] [--iterations 4096] [--password-file FILE]
+                                                    print a SASL credentials file entry
 
 Run "linkproxy COMMAND -h" for a command's flags.
 `
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return links(ctx, args[1:], stdout, stderr)
 	case "mirrors":
 		return mirrors(ctx, args[1:], stdout, stderr)
+	case "scram":
+		err = scramCmd(args[1:], os.Stdin, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
