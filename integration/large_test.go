@@ -19,7 +19,9 @@ import (
 // KIP-951 endpoints) from v16. Every byte must arrive intact either way.
 func TestLargeFramesStream(t *testing.T) {
 	const topic, n = "large", 40
-	e := startEnv(t, withKfake(kfake.SeedTopics(2, topic)))
+	// Batches reach 4 MiB: raise the broker limit (1 MiB by default in
+	// Apache Kafka and in kfake) as an operator would.
+	e := startEnv(t, withKfake(kfake.SeedTopics(2, topic), kfake.BrokerConfigs(map[string]string{"message.max.bytes": "8388608"})))
 	l := e.Listeners["EXTERNAL"]
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

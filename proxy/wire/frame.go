@@ -28,7 +28,7 @@ type ErrNotKafka struct {
 func (e *ErrNotKafka) Error() string {
 	switch e.Protocol {
 	case "TLS":
-		return "received a TLS ClientHello: the client uses security.protocol SSL or SASL_SSL on a PLAINTEXT listener"
+		return "received a TLS ClientHello: the client uses security.protocol SSL or SASL_SSL on a listener without TLS"
 	default:
 		return fmt.Sprintf("received %s instead of a Kafka frame", e.Protocol)
 	}
