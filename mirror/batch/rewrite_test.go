@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -208,63 +205,8 @@ func TestRewriteProduce(t *testing.T) {
 	defer cancel()
 	for _, c := range testCodecs {
 		t.Run(c.name, func(t *testing.T) {
-			const topic = "dst"
-			cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cluster.Close()
-			cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
-
-			init := kmsg.NewPtrInitProducerIDRequest()
-			initResp, err := init.RequestWith(ctx, cl)
-			if err != nil || initResp.ErrorCode != 0 {
-				t.Fatalf("init producer id: %v %+v", err, initResp)
-			}
-			id, err := topicID(ctx, cl, topic)
-			if err != nil {
-				t.Fatal(err)
-			}
-
 			src := f.batches[c.name]
-			// Damage in transit reaches the broker with the CRC
-			// carried forward, which it refuses.
-			bad := bytes.Clone(src[0])
-			bad[len(bad)-1] ^= 0x10
-			if err := Rewrite(bad, initResp.ProducerID, initResp.ProducerEpoch, 0); err != nil {
-				t.Fatal(err)
-			}
-			if p := produceRaw(ctx, t, cl, topic, id, bad); p.ErrorCode != kerr.CorruptMessage.Code {
-				t.Fatalf("corrupt batch: produce error code %d, want CORRUPT_MESSAGE", p.ErrorCode)
-			}
-			var seq int32
-			for i, b := range src {
-				h, _ := ParseHeader(b)
-				out := bytes.Clone(b)
-				if err := Rewrite(out, initResp.ProducerID, initResp.ProducerEpoch, seq); err != nil {
-					t.Fatal(err)
-				}
-				p := produceRaw(ctx, t, cl, topic, id, out)
-				if p.ErrorCode != 0 {
-					t.Fatalf("batch %d: produce error code %d: %v", i, p.ErrorCode, p.ErrorMessage)
-				}
-				if p.BaseOffset != h.BaseOffset {
-					t.Fatalf("batch %d landed at %d, source offset %d", i, p.BaseOffset, h.BaseOffset)
-				}
-				seq = AddSequence(seq, h.LastOffsetDelta+1)
-			}
-
-			_, got, err := fetchAll(ctx, cl, topic)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(src) {
-				t.Fatalf("destination has %d batches, source %d", len(got), len(src))
-			}
+			got := produceRewritten(ctx, t, src)
 			for i := range src {
 				if !bytes.Equal(got[i][HeaderSize:], src[i][HeaderSize:]) {
 					t.Fatalf("batch %d: records section differs on the destination", i)

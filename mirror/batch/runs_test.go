@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/snappy/xerial"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -377,7 +378,8 @@ func TestSplitRunsProduce(t *testing.T) {
 }
 
 // produceRewritten produces batches, rewritten for a fresh idempotent
-// producer, to partition 0 of a new kfake cluster, and fetches them back.
+// producer, to partition 0 of a new kfake cluster, checking each lands at
+// its offset (and that a damaged batch is refused), and fetches them back.
 func produceRewritten(ctx context.Context, t *testing.T, batches [][]byte) [][]byte {
 	t.Helper()
 	const topic = "dst"
@@ -399,6 +401,18 @@ func produceRewritten(ctx context.Context, t *testing.T, batches [][]byte) [][]b
 	id, err := topicID(ctx, cl, topic)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(batches) > 0 {
+		// Damage in transit reaches the broker with the CRC carried
+		// forward, which it refuses.
+		bad := bytes.Clone(batches[0])
+		bad[len(bad)-1] ^= 0x10
+		if err := Rewrite(bad, initResp.ProducerID, initResp.ProducerEpoch, 0); err != nil {
+			t.Fatal(err)
+		}
+		if p := produceRaw(ctx, t, cl, topic, id, bad); p.ErrorCode != kerr.CorruptMessage.Code {
+			t.Fatalf("corrupt batch: produce error code %d, want CORRUPT_MESSAGE", p.ErrorCode)
+		}
 	}
 	var (
 		seq  int32
