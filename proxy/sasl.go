@@ -336,7 +336,7 @@ func (cl *client) saslHandshake(frame []byte, h wire.RequestHeader) saslVerdict 
 		s.phase = phaseBadMechanism
 		s.badMech = fmt.Sprintf("SASL mechanism '%s' requested by client is not supported for re-authentication of mechanism '%s'", mech, s.mechanism)
 	default:
-		s.auth, _ = sasl.NewAuthenticator(mech, s.l.credentials()) // mech is one of ours
+		s.auth, _ = sasl.NewAuthenticator(mech, sasl.Verifiers{Credentials: s.l.credentials()}) // mech is one of ours
 		s.phase = phaseAuthenticate
 		if h.APIVersion == 0 {
 			s.phase = phaseRaw

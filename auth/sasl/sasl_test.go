@@ -173,7 +173,7 @@ func TestPlain(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a, _ := NewAuthenticator(Plain, c)
+			a, _ := NewAuthenticator(Plain, Verifiers{Credentials: c})
 			out, done, e := step(t, a, tc.token)
 			if tc.ok {
 				if e != nil || !done || out != "" || a.User() != tc.user {
@@ -210,7 +210,7 @@ func scramRun(t *testing.T, c *Credentials, mech, user, pass string, mutate func
 		t.Fatal(err)
 	}
 	conv := cl.NewConversation()
-	a, err := NewAuthenticator(mech, c)
+	a, err := NewAuthenticator(mech, Verifiers{Credentials: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,9 +316,9 @@ func TestScramUnknownUserLooksKnown(t *testing.T) {
 	}
 
 	// PLAIN: the same message for a wrong password and an unknown user.
-	a, _ := NewAuthenticator(Plain, c)
+	a, _ := NewAuthenticator(Plain, Verifiers{Credentials: c})
 	_, _, e1 := step(t, a, "\x00alice\x00"+wrongPass)
-	a, _ = NewAuthenticator(Plain, c)
+	a, _ = NewAuthenticator(Plain, Verifiers{Credentials: c})
 	_, _, e2 := step(t, a, "\x00mallory\x00"+wrongPass)
 	if e1.Message != e2.Message {
 		t.Errorf("PLAIN messages differ: %q vs %q", e1.Message, e2.Message)
@@ -368,12 +368,12 @@ func TestScramRefusals(t *testing.T) {
 	}
 	// Garbage.
 	for _, tok := range []string{"", "n,", "n,,x", "hello"} {
-		a, _ := NewAuthenticator(ScramSHA256, c)
+		a, _ := NewAuthenticator(ScramSHA256, Verifiers{Credentials: c})
 		if _, _, e := step(t, a, tok); e == nil || e.Message != "" {
 			t.Errorf("client-first %q: %+v", tok, e)
 		}
 	}
-	a, _ := NewAuthenticator(ScramSHA256, c)
+	a, _ := NewAuthenticator(ScramSHA256, Verifiers{Credentials: c})
 	step(t, a, "n,,n=alice,r=abc")
 	if _, _, e := step(t, a, "c=biws,r=abc,p=AAAA"); e == nil || !strings.Contains(e.Reason, "nonce") {
 		t.Errorf("foreign nonce: %+v", e)
@@ -381,7 +381,7 @@ func TestScramRefusals(t *testing.T) {
 	if _, _, e := step(t, a, "x"); e == nil {
 		t.Error("a third message was accepted")
 	}
-	if _, err := NewAuthenticator("GSSAPI", c); err == nil {
+	if _, err := NewAuthenticator("GSSAPI", Verifiers{Credentials: c}); err == nil {
 		t.Error("GSSAPI authenticator made")
 	}
 }
@@ -484,7 +484,7 @@ func TestScramLibrdkafkaNonce(t *testing.T) {
 		{"channel binding y", "eSws", "", false, "channel binding"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a, _ := NewAuthenticator(ScramSHA512, c)
+			a, _ := NewAuthenticator(ScramSHA512, Verifiers{Credentials: c})
 			first := "n=alice,r=" + cnonce
 			sf, _, e := step(t, a, "n,,"+first)
 			if e != nil {
@@ -505,7 +505,7 @@ func TestScramLibrdkafkaNonce(t *testing.T) {
 		})
 	}
 	// A nonce that does not end with the server's is refused.
-	a, _ := NewAuthenticator(ScramSHA512, c)
+	a, _ := NewAuthenticator(ScramSHA512, Verifiers{Credentials: c})
 	sf, _, _ := step(t, a, "n,,n=alice,r="+cnonce)
 	nonce := strings.TrimPrefix(strings.Split(sf, ",")[0], "r=")
 	final := clientFinal(t, ScramSHA512, alicePass, "n=alice,r="+cnonce, sf, "c=biws,r="+nonce+"x")
@@ -524,7 +524,7 @@ func FuzzAuthenticators(f *testing.F) {
 	c, _ := ParseCredentials(nil)
 	f.Fuzz(func(t *testing.T, first, second []byte) {
 		for _, m := range Mechanisms {
-			a, err := NewAuthenticator(m, c)
+			a, err := NewAuthenticator(m, Verifiers{Credentials: c})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -50,9 +50,27 @@ type Authenticator interface {
 	User() string
 }
 
+// Verifiers are what a listener checks its clients against, one field per
+// family of mechanisms; a nil field disables those mechanisms.
+type Verifiers struct {
+	// Credentials serve PLAIN and SCRAM-SHA-256/512.
+	Credentials *Credentials
+	// OAuth validates OAUTHBEARER tokens (oauthbearer.go).
+	OAuth TokenValidator
+	// Kerberos accepts GSSAPI (gssapi.go).
+	Kerberos *Kerberos
+}
+
 // NewAuthenticator starts an exchange for mechanism, one of Mechanisms,
-// against c.
-func NewAuthenticator(mechanism string, c *Credentials) (Authenticator, error) {
+// against v.
+func NewAuthenticator(mechanism string, v Verifiers) (Authenticator, error) {
+	c := v.Credentials
+	switch mechanism {
+	case Plain, ScramSHA256, ScramSHA512:
+		if c == nil {
+			return nil, fmt.Errorf("mechanism %s has no credentials configured", mechanism)
+		}
+	}
 	switch mechanism {
 	case Plain:
 		return &plain{c: c}, nil
