@@ -21,6 +21,9 @@ type Config struct {
 	Links []Link
 	// REST is where the REST API listens ([rest]).
 	REST REST
+	// Authorizer holds the ACLs the proxy enforces ([authorizer]); nil
+	// when the file has none, and the proxy authorizes nothing.
+	Authorizer *Authorizer
 }
 
 // Cluster is the Kafka cluster the proxy fronts.
@@ -38,6 +41,11 @@ type Proxy struct {
 	MaxInflightRequests   int
 	PassthroughAPIKeys    []int16
 	LogLevel              string
+	// PasswordEncoder* are Kafka's password.encoder.secret, .old.secret
+	// and .iterations: the key to link passwords in the state topic.
+	PasswordEncoderSecret     string
+	PasswordEncoderOldSecret  string
+	PasswordEncoderIterations int
 }
 
 // Parse parses and validates a configuration file's contents. filename
@@ -64,17 +72,18 @@ func Parse(data []byte, filename string) (*Config, error) {
 
 	errs := &errorList{file: filename, pos: scanPositions(string(data))}
 	cfg := &Config{
-		Cluster:   parseCluster(errs, raw["cluster"]),
-		Proxy:     parseProxy(errs, raw["proxy"]),
-		Listeners: parseListeners(errs, raw["listener"]),
-		Links:     parseLinks(errs, raw["link"]),
-		REST:      parseREST(errs, raw["rest"]),
+		Cluster:    parseCluster(errs, raw["cluster"]),
+		Proxy:      parseProxy(errs, raw["proxy"]),
+		Listeners:  parseListeners(errs, raw["listener"]),
+		Links:      parseLinks(errs, raw["link"]),
+		REST:       parseREST(errs, raw["rest"]),
+		Authorizer: parseAuthorizer(errs, raw["authorizer"]),
 	}
 	for _, key := range sortedKeys(raw) {
 		switch key {
-		case "cluster", "proxy", "listener", "link", "rest":
+		case "cluster", "proxy", "listener", "link", "rest", "authorizer":
 		default:
-			errs.add(topLevel, key, "%s", unknownKey(key, []string{"cluster", "link", "listener", "proxy", "rest"}))
+			errs.add(topLevel, key, "%s", unknownKey(key, []string{"authorizer", "cluster", "link", "listener", "proxy", "rest"}))
 		}
 	}
 	if err := errs.err(); err != nil {

@@ -51,11 +51,14 @@ func TestParseFull(t *testing.T) {
 		}
 	}
 	wantProxy := Proxy{
-		SocketRequestMaxBytes: 52428800,
-		ConnectionsMaxIdle:    2 * time.Minute,
-		MaxInflightRequests:   50,
-		PassthroughAPIKeys:    []int16{1000, 1001},
-		LogLevel:              "debug",
+		SocketRequestMaxBytes:     52428800,
+		ConnectionsMaxIdle:        2 * time.Minute,
+		MaxInflightRequests:       50,
+		PassthroughAPIKeys:        []int16{1000, 1001},
+		LogLevel:                  "debug",
+		PasswordEncoderSecret:     "full-test-encoder-secret",
+		PasswordEncoderOldSecret:  "full-test-old-encoder-secret",
+		PasswordEncoderIterations: 8192,
 	}
 	if !reflect.DeepEqual(cfg.Proxy, wantProxy) {
 		t.Errorf("proxy\n got %+v\nwant %+v", cfg.Proxy, wantProxy)
@@ -87,7 +90,7 @@ advertised_host = "127.0.0.2"
 	if !reflect.DeepEqual(cfg.Proxy, defaultProxy()) {
 		t.Errorf("proxy defaults %+v", cfg.Proxy)
 	}
-	want := Proxy{SocketRequestMaxBytes: 104857600, ConnectionsMaxIdle: 10 * time.Minute, MaxInflightRequests: 100, LogLevel: "info"}
+	want := Proxy{SocketRequestMaxBytes: 104857600, ConnectionsMaxIdle: 10 * time.Minute, MaxInflightRequests: 100, LogLevel: "info", PasswordEncoderIterations: 4096}
 	if !reflect.DeepEqual(defaultProxy(), want) {
 		t.Errorf("defaultProxy() = %+v, want %+v", defaultProxy(), want)
 	}

@@ -143,6 +143,30 @@ log_level = "verbose"
 			},
 		},
 		{
+			name: "password encoder",
+			src: validCluster + validListener + `
+[proxy]
+"password.encoder.secret" = "short"
+"password.encoder.iterations" = 100
+"password.encoder.cipher.algorithm" = "AES/CBC/PKCS5Padding"
+`,
+			want: []string{
+				`conf: linkproxy.toml:10: [proxy] "password.encoder.secret": too short (5 characters): give at least 16, as it is the only key to the link passwords in the state topic`,
+				`conf: linkproxy.toml:11: [proxy] "password.encoder.iterations": 100 is out of range 1024..2147483647`,
+				`conf: linkproxy.toml:12: [proxy] "password.encoder.cipher.algorithm": not supported: linkproxy encrypts link passwords with AES-256-GCM and a PBKDF2-HMAC-SHA512 key, which is not configurable; remove password.encoder.cipher.algorithm`,
+			},
+		},
+		{
+			name: "old password encoder secret alone",
+			src: validCluster + validListener + `
+[proxy]
+"password.encoder.old.secret" = "an-old-secret-long-enough"
+`,
+			want: []string{
+				`conf: linkproxy.toml:10: [proxy] "password.encoder.old.secret": set without password.encoder.secret: the old secret only decrypts what the current one then encrypts again; set password.encoder.secret`,
+			},
+		},
+		{
 			name: "duplicate listener name and listen address",
 			src: validCluster + validListener + `
 [[listener]]

@@ -3,6 +3,7 @@ package conf
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,19 +18,30 @@ const (
 	keyMaxInflight           = "max_inflight_requests"
 	keyPassthroughAPIKeys    = "passthrough_api_keys"
 	keyLogLevel              = "log_level"
+	keyEncoderSecret         = "password.encoder.secret"
+	keyEncoderOldSecret      = "password.encoder.old.secret"
+	keyEncoderIterations     = "password.encoder.iterations"
 )
 
+// Kafka's password.encoder properties that pick the cipher: linkproxy's is
+// fixed (mirror/link/secrets.go), so they are refused rather than ignored.
+var encoderFixed = []string{
+	"password.encoder.cipher.algorithm", "password.encoder.key.length", "password.encoder.keyfactory.algorithm",
+}
+
 var (
-	proxyKeys = []string{keyConnectionsMaxIdle, keyLogLevel, keyMaxInflight, keyPassthroughAPIKeys, keySocketRequestMaxBytes}
+	proxyKeys = []string{keyConnectionsMaxIdle, keyLogLevel, keyMaxInflight, keyPassthroughAPIKeys,
+		keyEncoderIterations, keyEncoderOldSecret, keyEncoderSecret, keySocketRequestMaxBytes}
 	logLevels = []string{"trace", "debug", "info", "warn", "error"}
 )
 
 func defaultProxy() Proxy {
 	return Proxy{
-		SocketRequestMaxBytes: 104857600,
-		ConnectionsMaxIdle:    600000 * time.Millisecond,
-		MaxInflightRequests:   100,
-		LogLevel:              "info",
+		SocketRequestMaxBytes:     104857600,
+		ConnectionsMaxIdle:        600000 * time.Millisecond,
+		MaxInflightRequests:       100,
+		LogLevel:                  "info",
+		PasswordEncoderIterations: 4096,
 	}
 }
 
@@ -70,12 +82,38 @@ func parseProxy(errs *errorList, v any) Proxy {
 			p.PassthroughAPIKeys, err = parseAPIKeys(val)
 		case keyLogLevel:
 			p.LogLevel, err = parseLogLevel(val)
+		case keyEncoderSecret, keyEncoderOldSecret:
+			sec, isString := val.(string)
+			if !isString {
+				err = fmt.Errorf("expected a string, got %s", tomlval.Describe(val, false))
+			} else if sec == "" {
+				err = fmt.Errorf("empty: give a secret of at least 16 characters, or remove %s", key)
+			} else if len(sec) < 16 {
+				err = fmt.Errorf("too short (%d characters): give at least 16, as it is the only key to the link passwords in the state topic", len(sec))
+			}
+			if err == nil && key == keyEncoderSecret {
+				p.PasswordEncoderSecret = sec
+			} else if err == nil {
+				p.PasswordEncoderOldSecret = sec
+			}
+		case keyEncoderIterations:
+			var n int64
+			if n, err = asIntIn(val, 1024, math.MaxInt32); err == nil {
+				p.PasswordEncoderIterations = int(n)
+			}
 		default:
+			if slices.Contains(encoderFixed, key) {
+				err = fmt.Errorf("not supported: linkproxy encrypts link passwords with AES-256-GCM and a PBKDF2-HMAC-SHA512 key, which is not configurable; remove %s", key)
+				break
+			}
 			err = fmt.Errorf("%s", unknownKey(key, proxyKeys))
 		}
 		if err != nil {
 			errs.add(proxyPlace, key, "%v", err)
 		}
+	}
+	if _, set := flat[keyEncoderSecret]; !set && p.PasswordEncoderOldSecret != "" {
+		errs.add(proxyPlace, keyEncoderOldSecret, "set without %s: the old secret only decrypts what the current one then encrypts again; set %s", keyEncoderSecret, keyEncoderSecret)
 	}
 	return p
 }

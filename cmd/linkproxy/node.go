@@ -37,10 +37,17 @@ func newNode(cfg *conf.Config, log hclog.Logger) (*node, error) {
 		}
 		declared = append(declared, d)
 	}
+	var enc *link.PasswordEncoder
+	if pc := cfg.Proxy; pc.PasswordEncoderSecret != "" {
+		if enc, err = link.NewPasswordEncoder(pc.PasswordEncoderSecret, pc.PasswordEncoderOldSecret, pc.PasswordEncoderIterations); err != nil {
+			return nil, fmt.Errorf("[proxy] password.encoder: %w", err)
+		}
+	}
 	svc, err := link.NewService(link.Options{
-		Destination: cfg.Cluster.Props.KgoOpts(),
-		Declared:    declared,
-		Log:         log,
+		Destination:     cfg.Cluster.Props.KgoOpts(),
+		Declared:        declared,
+		PasswordEncoder: enc,
+		Log:             log,
 	})
 	if err != nil {
 		return nil, err

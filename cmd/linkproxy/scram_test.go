@@ -20,7 +20,7 @@ func plainLogin(t *testing.T, entries, user, password string) bool {
 	if err != nil {
 		t.Fatalf("entries do not parse: %v\n%s", err, entries)
 	}
-	a, _ := sasl.NewAuthenticator(sasl.Plain, c)
+	a, _ := sasl.NewAuthenticator(sasl.Plain, sasl.Verifiers{Credentials: c})
 	_, done, err := a.Step([]byte("\x00" + user + "\x00" + password))
 	return err == nil && done
 }

@@ -32,7 +32,10 @@ type Options struct {
 	// Reconcile is how often running mirrors are checked against their
 	// stored states (default 1s); changes also trigger it at once.
 	Reconcile time.Duration
-	Log       hclog.Logger
+	// PasswordEncoder encrypts link password configs in the state topic;
+	// without one, links with password configs are refused.
+	PasswordEncoder *PasswordEncoder
+	Log             hclog.Logger
 }
 
 // Declared is a link from the config file, with its mirror topics.
@@ -78,8 +81,12 @@ func NewService(opts Options) (*Service, error) {
 		opts.Log = hclog.NewNullLogger()
 	}
 	for _, d := range opts.Declared {
-		if _, err := ParseConfig(d.Configs); err != nil {
+		cfg, err := ParseConfig(d.Configs)
+		if err != nil {
 			return nil, fmt.Errorf("link %s: %w", d.Name, err)
+		}
+		if _, err := sealConfigs(opts.PasswordEncoder, d.Name, cfg.Set()); err != nil {
+			return nil, err
 		}
 	}
 	dst, err := kgo.NewClient(opts.Destination...)
@@ -104,7 +111,7 @@ func NewService(opts Options) (*Service, error) {
 func (m *Service) Run(ctx context.Context) error {
 	defer m.dst.Close()
 	for {
-		s, err := openStore(ctx, m.opts.Destination, m.opts.StateTopic, m.log)
+		s, err := openStore(ctx, m.opts.Destination, m.opts.StateTopic, m.opts.PasswordEncoder, m.log)
 		if err == nil {
 			m.store = s
 			break
@@ -135,6 +142,7 @@ func (m *Service) Run(ctx context.Context) error {
 	}
 	close(m.ready)
 	go m.store.follow(ctx)
+	m.store.reseal(ctx)
 	m.declare(ctx)
 
 	t := time.NewTicker(m.opts.Reconcile)
@@ -287,6 +295,9 @@ func (m *Service) createLink(ctx context.Context, name, sourceClusterID string, 
 		}
 		sourceClusterID = id
 	}
+	if _, err := sealConfigs(m.opts.PasswordEncoder, name, cfg.Set()); err != nil {
+		return err
+	}
 	if validateOnly {
 		return nil
 	}
@@ -437,6 +448,9 @@ func (m *Service) AlterLinkConfigs(ctx context.Context, name string, set map[str
 	cfg, err := parseStored(configs)
 	if err != nil {
 		return badRequest("cluster link %q: %v", name, err)
+	}
+	if _, err := sealConfigs(m.opts.PasswordEncoder, name, cfg.Set()); err != nil {
+		return err
 	}
 	if validateOnly {
 		return nil

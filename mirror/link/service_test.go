@@ -21,6 +21,7 @@ type testClusters struct {
 	srcAddrs       string
 	dstOpts        []kgo.Opt
 	fastLinkConfig map[string]string
+	encoder        *PasswordEncoder // for the services startService starts
 }
 
 func newClusters(t *testing.T) *testClusters {
@@ -56,7 +57,8 @@ func startService(t *testing.T, tc *testClusters) (*Service, func()) {
 	t.Helper()
 	s, err := NewService(Options{
 		Destination: tc.dstOpts, Reconcile: 50 * time.Millisecond,
-		Log: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testWriter{t}}),
+		PasswordEncoder: tc.encoder,
+		Log:             hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testWriter{t}}),
 	})
 	if err != nil {
 		t.Fatal(err)

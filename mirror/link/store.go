@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +26,8 @@ import (
 // Everything a restarted or second instance needs is there; nothing is kept
 // on local disk.
 //
-// Link configs are stored as set, secrets included (links get security
-// properties with the security issue): protect the topic with ACLs.
+// Password configs of links are stored encrypted (secrets.go); protect
+// the topic with ACLs all the same, as it holds every link's settings.
 const DefaultStateTopic = "_linkproxy-cluster-links"
 
 // linkRecord is a link as stored.
@@ -70,9 +72,11 @@ type store struct {
 	topic string
 	cl    *kgo.Client // produces, and consumes the topic from its start
 	log   hclog.Logger
+	enc   *PasswordEncoder // nil: links with password configs are refused
 
 	mu      sync.Mutex
-	links   map[string]linkRecord
+	links   map[string]linkRecord   // configs decrypted
+	stale   map[string]bool         // links whose passwords to encrypt again
 	mirrors map[string]mirrorRecord // by mirrorKey
 	starts  map[string]int64        // by startKey: where each partition started
 	// readOnly maps each mirror topic that is not stopped to its link:
@@ -81,7 +85,7 @@ type store struct {
 	changed  chan struct{} // signalled (non-blocking) on every change
 }
 
-func openStore(ctx context.Context, opts []kgo.Opt, topic string, log hclog.Logger) (*store, error) {
+func openStore(ctx context.Context, opts []kgo.Opt, topic string, enc *PasswordEncoder, log hclog.Logger) (*store, error) {
 	adm, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, err
@@ -103,8 +107,9 @@ func openStore(ctx context.Context, opts []kgo.Opt, topic string, log hclog.Logg
 		return nil, err
 	}
 	s := &store{
-		topic: topic, cl: cl, log: log,
+		topic: topic, cl: cl, log: log, enc: enc,
 		links:   make(map[string]linkRecord),
+		stale:   make(map[string]bool),
 		mirrors: make(map[string]mirrorRecord),
 		starts:  make(map[string]int64),
 		changed: make(chan struct{}, 1),
@@ -162,6 +167,7 @@ func (s *store) apply(r *kgo.Record) {
 	switch {
 	case strings.HasPrefix(key, "link/"):
 		name := strings.TrimPrefix(key, "link/")
+		delete(s.stale, name)
 		if r.Value == nil {
 			delete(s.links, name)
 			break
@@ -170,6 +176,15 @@ func (s *store) apply(r *kgo.Record) {
 		if err := json.Unmarshal(r.Value, &l); err != nil {
 			s.log.Error("skipping a malformed link record in the state topic", "key", key, "offset", r.Offset, "error", err)
 			break
+		}
+		var failed map[string]error
+		var stale bool
+		l.Configs, stale, failed = openConfigs(s.enc, l.Configs)
+		for _, k := range slices.Sorted(maps.Keys(failed)) {
+			s.log.Error("cannot decrypt a password config of a link; the link runs without it", "link", name, "config", k, "error", failed[k])
+		}
+		if stale && len(failed) == 0 {
+			s.stale[name] = true
 		}
 		s.links[name] = l
 	case strings.HasPrefix(key, "mirror/"):
@@ -232,7 +247,33 @@ func (s *store) put(ctx context.Context, key string, v any) error {
 }
 
 func (s *store) putLink(ctx context.Context, l linkRecord) error {
+	sealed, err := sealConfigs(s.enc, l.Name, l.Configs)
+	if err != nil {
+		return err
+	}
+	l.Configs = sealed
 	return s.put(ctx, linkKey(l.Name), l)
+}
+
+// reseal writes again the links whose passwords were read with
+// password.encoder.old.secret or in clear text, so that the current secret
+// protects them.
+func (s *store) reseal(ctx context.Context) {
+	s.mu.Lock()
+	var todo []linkRecord
+	for name := range s.stale {
+		if l, ok := s.links[name]; ok {
+			todo = append(todo, l)
+		}
+	}
+	s.mu.Unlock()
+	for _, l := range todo {
+		if err := s.putLink(ctx, l); err != nil {
+			s.log.Warn("cannot encrypt a link's passwords again with the current password.encoder.secret; retried at the next start", "link", l.Name, "error", err)
+			continue
+		}
+		s.log.Info("link passwords encrypted again with the current password.encoder.secret", "link", l.Name)
+	}
 }
 func (s *store) deleteLink(ctx context.Context, name string) error {
 	return s.put(ctx, linkKey(name), nil)

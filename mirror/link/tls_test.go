@@ -42,6 +42,7 @@ func TestServiceLinkTLS(t *testing.T) {
 	produceN(t, srcCl, "orders", 2, 20)
 
 	tc := &testClusters{src: src, dst: dst, srcCl: srcCl, srcAddrs: src.ListenAddrs()[0], dstOpts: []kgo.Opt{kgo.SeedBrokers(dst.ListenAddrs()...)}}
+	tc.encoder = testEncoder(t, "tls-test-encoder-secret", "")
 	s, _ := startService(t, tc)
 	ctx := context.Background()
 	linkCert := clientCA.Issue(t, "link")
