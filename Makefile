@@ -17,7 +17,12 @@ FUZZ_TARGETS := \
 	./mirror/batch:FuzzRewrite:30000 \
 	./proxy:FuzzGuardWalk:30000 \
 	./proxy:FuzzGuardSplit:30000 \
-	./auth/sasl:FuzzAuthenticators:30000
+	./proxy:FuzzAuthzWalk:30000 \
+	./auth/sasl:FuzzAuthenticators:30000 \
+	./auth/sasl:FuzzGSSAPI:30000 \
+	./conf/clientprops:FuzzParseJAAS:30000 \
+	./auth/principal:FuzzDistinguishedName:30000 \
+	./auth/principal:FuzzParseRules:30000
 
 .PHONY: run test deps vet unit fuzz-short fuzz bench build
 
@@ -34,8 +39,10 @@ deps:
 vet:
 	$(GO) vet $(PKGS)
 
+# LINKPROXY_REQUIRE_KDC: the Kerberos tests fail, rather than skip, when
+# deps did not install the MIT KDC.
 unit:
-	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	LINKPROXY_REQUIRE_KDC=1 $(GO) test -race -count=1 -timeout 12m $(PKGS)
 
 fuzz-short:
 	@for t in $(FUZZ_TARGETS); do \

@@ -18,7 +18,7 @@
 //	"bootstrap.servers" = "10.0.0.1:9092,10.0.0.2:9092"  # or an array of strings
 //	"client.id" = "linkproxy"
 //	"client.dns.lookup" = "use_all_dns_ips"  # or resolve_canonical_bootstrap_servers_only
-//	"security.protocol" = "PLAINTEXT"        # or SSL: TLS to the brokers (SASL_* come with SASL support)
+//	"security.protocol" = "PLAINTEXT"        # or SSL, SASL_PLAINTEXT, SASL_SSL
 //	"metadata.max.age.ms" = 300000
 //	"request.timeout.ms" = 30000
 //	"retry.backoff.ms" = 100
@@ -51,6 +51,26 @@
 //	"ssl.trustmanager.algorithm" = "PKIX"
 //	# ssl.engine.factory.class, ssl.provider and ssl.secure.random.implementation
 //	# are refused unless empty: Go's TLS has no Java classes to load.
+//	# SASL, with security.protocol = "SASL_PLAINTEXT" or "SASL_SSL": the
+//	# proxy authenticates each of its connections to the brokers as itself.
+//	"sasl.mechanism" = "GSSAPI"     # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or GSSAPI
+//	# "sasl.jaas.config" = 'org.apache.kafka.common.security.scram.ScramLoginModule required username="linkproxy" password="...";'
+//	# "sasl.kerberos.service.name" = "kafka"       # GSSAPI: the brokers' Kerberos service name
+//	"sasl.kerberos.kinit.cmd" = "/usr/bin/kinit"
+//	"sasl.kerberos.min.time.before.relogin" = 60000
+//	"sasl.kerberos.ticket.renew.jitter" = 0.05
+//	"sasl.kerberos.ticket.renew.window.factor" = 0.8
+//	# "sasl.oauthbearer.token.endpoint.url" = "https://idp.example.com/oauth2/token"  # OAUTHBEARER client credentials
+//	"sasl.oauthbearer.scope.claim.name" = "scope"
+//	"sasl.oauthbearer.sub.claim.name" = "sub"
+//	"sasl.login.refresh.buffer.seconds" = 300
+//	"sasl.login.refresh.min.period.seconds" = 60
+//	"sasl.login.refresh.window.factor" = 0.8
+//	"sasl.login.refresh.window.jitter" = 0.05
+//	"sasl.login.retry.backoff.ms" = 100
+//	"sasl.login.retry.backoff.max.ms" = 10000
+//	# sasl.client.callback.handler.class, sasl.login.class and
+//	# sasl.login.callback.handler.class are refused: there are no Java classes.
 //
 //	# Proxy-wide settings; the table and each key are optional.
 //	[proxy]
@@ -59,6 +79,9 @@
 //	max_inflight_requests = 100             # per client connection
 //	passthrough_api_keys = []               # vendor API keys forwarded unparsed beyond the header, 0..32767
 //	log_level = "info"                      # trace, debug, info, warn or error
+//	# "password.encoder.secret" = "..."     # encrypts link passwords in the state topic; required for links with any
+//	# "password.encoder.old.secret" = "..." # the previous secret while rotating
+//	"password.encoder.iterations" = 4096
 //
 //	# Where clients connect; at least one. Clients bootstrap from listen;
 //	# the broker with node ID N is served on broker_port_base + N, on the
@@ -67,7 +90,7 @@
 //	name = "EXTERNAL"             # unique, upper case like Kafka listener names
 //	listen = "0.0.0.0:19092"      # IP or host name, and a non-zero port
 //	advertised_host = "proxy.example.com"  # defaults to the host of listen; required if that is 0.0.0.0 or ::
-//	"security.protocol" = "PLAINTEXT"      # the default; or SASL_PLAINTEXT (below); SSL and SASL_SSL come with listener TLS
+//	"security.protocol" = "PLAINTEXT"      # the default; or SSL, SASL_PLAINTEXT, SASL_SSL (see README, Security)
 //	broker_port_base = 19100      # defaults to the listen port + 1
 //
 //	[[listener]]

@@ -152,14 +152,14 @@ func TestLinkErrors(t *testing.T) {
 			src: linkHead + `"link.mode" = "SOURCE"
 "consumer.offset.sync.enable" = true
 "cluster.link.prefx" = "x."
-"sasl.mechanism" = "PLAIN"
+"sasl.login.class" = "com.example.Login"
 "mirror.start.offset.spec" = "yesterday"
 `,
 			want: []string{
 				`conf: linkproxy.toml:12: [[link]] #1 key "link.mode": SOURCE: source-initiated and bidirectional links are not supported yet; use DESTINATION`,
 				`conf: linkproxy.toml:13: [[link]] #1 key "consumer.offset.sync.enable": not supported: consumer offset sync is not implemented in linkproxy yet`,
 				`conf: linkproxy.toml:14: [[link]] #1 key "cluster.link.prefx": unknown Kafka client property (did you mean "cluster.link.prefix"?)`,
-				`conf: linkproxy.toml:15: [[link]] #1 key "sasl.mechanism": not supported: comes with TLS/SASL support, not available in this version`,
+				`conf: linkproxy.toml:15: [[link]] #1 key "sasl.login.class": linkproxy cannot load Java classes: give the credentials in sasl.jaas.config (username and password for PlainLoginModule and ScramLoginModule; clientId, clientSecret and scope for OAuthBearerLoginModule, with sasl.oauthbearer.token.endpoint.url), or remove it`,
 				`conf: linkproxy.toml:16: [[link]] #1 key "mirror.start.offset.spec": "yesterday" is not valid: use earliest, latest or an ISO-8601 timestamp with a zone, e.g. 2026-01-02T15:04:05Z or 2026-01-02T15:04:05+01:00`,
 			},
 		},

@@ -21,8 +21,7 @@ type Listener struct {
 	Listen string
 	// AdvertisedHost is the host returned to clients in metadata.
 	AdvertisedHost string
-	// SecurityProtocol is "PLAINTEXT" or "SASL_PLAINTEXT"; SSL and
-	// SASL_SSL come with listener TLS.
+	// SecurityProtocol is PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
 	SecurityProtocol string
 	// BrokerPortBase is the port of the broker with node ID 0; broker N
 	// is served on BrokerPortBase + N.
@@ -227,20 +226,15 @@ func parseAdvertisedHost(v any) (string, error) {
 }
 
 // parseListenerSecurity accepts Kafka's values in any case, as Kafka does.
-func parseListenerSecurity(v any, listener string) (string, error) {
+// The listener name is no longer needed: every value Kafka has is served.
+func parseListenerSecurity(v any, _ string) (string, error) {
 	s, err := asString(v)
 	if err != nil {
 		return "", err
 	}
 	switch up := strings.ToUpper(s); up {
-	case "PLAINTEXT", "SASL_PLAINTEXT":
+	case "PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL":
 		return up, nil
-	case "SSL", "SASL_SSL":
-		on := ""
-		if listener != "" {
-			on = fmt.Sprintf(" on listener %s", listener)
-		}
-		return "", fmt.Errorf("%s%s: listener security comes with TLS/SASL support, not available in this version", up, on)
 	}
 	return "", fmt.Errorf("%q is not valid: use one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL", s)
 }

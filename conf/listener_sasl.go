@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkproxy/linkproxy/auth/oauth"
 	"github.com/linkproxy/linkproxy/auth/sasl"
 	"github.com/linkproxy/linkproxy/conf/internal/tomlval"
 )
@@ -15,10 +16,25 @@ const (
 	keySaslMechanisms = "sasl.enabled.mechanisms"
 	keySaslCredFile   = "sasl.credentials.file"
 	keyMaxReauth      = "connections.max.reauth.ms"
+
+	// Kafka's broker settings for OAUTHBEARER token validation (KIP-768).
+	keyOAuthJWKSURL        = "sasl.oauthbearer.jwks.endpoint.url"
+	keyOAuthJWKSRefresh    = "sasl.oauthbearer.jwks.endpoint.refresh.ms"
+	keyOAuthJWKSBackoff    = "sasl.oauthbearer.jwks.endpoint.retry.backoff.ms"
+	keyOAuthJWKSBackoffMax = "sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms"
+	keyOAuthExpectedIssuer = "sasl.oauthbearer.expected.issuer"
+	keyOAuthExpectedAud    = "sasl.oauthbearer.expected.audience"
+	keyOAuthSubClaim       = "sasl.oauthbearer.sub.claim.name"
+	keyOAuthScopeClaim     = "sasl.oauthbearer.scope.claim.name"
+	keyOAuthClockSkew      = "sasl.oauthbearer.clock.skew.seconds"
 )
 
+// oauthKeys are the keys of OAUTHBEARER, refused when it is not enabled.
+var oauthKeys = []string{keyOAuthClockSkew, keyOAuthExpectedAud, keyOAuthExpectedIssuer, keyOAuthJWKSRefresh,
+	keyOAuthJWKSBackoff, keyOAuthJWKSBackoffMax, keyOAuthJWKSURL, keyOAuthScopeClaim, keyOAuthSubClaim}
+
 // saslListenerKeys are the [[listener]] keys parseListenerSASL reads.
-var saslListenerKeys = []string{keyMaxReauth, keySaslCredFile, keySaslMechanisms}
+var saslListenerKeys = append(append([]string{keyMaxReauth, keySaslCredFile, keySaslMechanisms}, oauthKeys...), kerberosKeys...)
 
 // ListenerSASL is how a SASL listener authenticates its clients.
 type ListenerSASL struct {
@@ -31,8 +47,16 @@ type ListenerSASL struct {
 	CredentialsFile string
 	// ConnectionsMaxReauth is Kafka's connections.max.reauth.ms
 	// (KIP-368): the session lifetime after which a client must
-	// re-authenticate; 0 means never.
+	// re-authenticate; 0 means never (but an OAUTHBEARER session still
+	// ends when its token expires, as in Kafka).
 	ConnectionsMaxReauth time.Duration
+	// OAuthBearer is the sasl.oauthbearer.* token validation, set when
+	// OAUTHBEARER is enabled. A file JWKS parsed when the config was
+	// read.
+	OAuthBearer *oauth.Config
+	// Kerberos is the GSSAPI acceptor (listener_kerberos.go), set when
+	// GSSAPI is enabled.
+	Kerberos *ListenerKerberos
 }
 
 func usesSASL(protocol string) bool {
@@ -48,9 +72,9 @@ func parseListenerSASL(errs *errorList, at place, flat map[string]any, l *Listen
 		}
 	}
 	if !usesSASL(l.SecurityProtocol) {
-		for _, key := range []string{keyMaxReauth, keySaslCredFile, keySaslMechanisms} {
+		for _, key := range saslListenerKeys {
 			if _, ok := flat[key]; ok {
-				errs.add(at, key, "set, but security.protocol is %s, which does not use SASL: set security.protocol to SASL_PLAINTEXT to authenticate clients, or remove %s", l.SecurityProtocol, key)
+				errs.add(at, key, "set, but security.protocol is %s, which does not use SASL: set security.protocol to SASL_PLAINTEXT or SASL_SSL to authenticate clients, or remove %s", l.SecurityProtocol, key)
 			}
 		}
 		return
@@ -60,15 +84,29 @@ func parseListenerSASL(errs *errorList, at place, flat map[string]any, l *Listen
 	l.SASL = sl
 
 	if v, ok := flat[keySaslMechanisms]; !ok {
-		errs.add(at, keySaslMechanisms, `missing: required with security.protocol %s: list the mechanisms clients may use, e.g. ["SCRAM-SHA-512", "PLAIN"] (Kafka's default, GSSAPI, is not supported)`, l.SecurityProtocol)
+		errs.add(at, keySaslMechanisms, `missing: required with security.protocol %s: list the mechanisms clients may use, e.g. ["SCRAM-SHA-512", "PLAIN"] (Kafka's default is GSSAPI, which needs gssapi.sasl.jaas.config)`, l.SecurityProtocol)
 	} else if ms, err := parseMechanisms(v); err != nil {
 		fail(keySaslMechanisms, err)
 	} else {
 		sl.EnabledMechanisms = ms
 	}
 
+	// Which keys are required or refused depends on the mechanisms; when
+	// those are wrong only the values are checked.
+	mechsKnown := sl.EnabledMechanisms != nil
+	usesCreds := slices.ContainsFunc(sl.EnabledMechanisms, func(m string) bool {
+		return m == sasl.Plain || m == sasl.ScramSHA256 || m == sasl.ScramSHA512
+	})
+	usesOAuth := slices.Contains(sl.EnabledMechanisms, sasl.OAuthBearer)
+
 	if v, ok := flat[keySaslCredFile]; !ok {
-		errs.add(at, keySaslCredFile, `missing: required with security.protocol %s: the file of users' salted passwords that "linkproxy scram" writes entries for`, l.SecurityProtocol)
+		if mechsKnown && usesCreds {
+			errs.add(at, keySaslCredFile, `missing: required with PLAIN or SCRAM in sasl.enabled.mechanisms: the file of users' salted passwords that "linkproxy scram" writes entries for`)
+		} else if !mechsKnown && !hasOAuthKeys(flat) {
+			errs.add(at, keySaslCredFile, `missing: required with security.protocol %s: the file of users' salted passwords that "linkproxy scram" writes entries for`, l.SecurityProtocol)
+		}
+	} else if mechsKnown && !usesCreds {
+		errs.add(at, keySaslCredFile, "set, but sasl.enabled.mechanisms %v has neither PLAIN nor SCRAM, which use it: enable them, or remove %s", sl.EnabledMechanisms, keySaslCredFile)
 	} else if path, err := asString(v); err != nil {
 		fail(keySaslCredFile, err)
 	} else if path == "" {
@@ -86,6 +124,121 @@ func parseListenerSASL(errs *errorList, at place, flat map[string]any, l *Listen
 			sl.ConnectionsMaxReauth = time.Duration(n) * time.Millisecond
 		}
 	}
+	switch {
+	case usesOAuth:
+		sl.OAuthBearer = parseOAuthBearer(errs, at, flat)
+	case mechsKnown:
+		for _, key := range oauthKeys {
+			if _, ok := flat[key]; ok {
+				errs.add(at, key, "set, but OAUTHBEARER is not in sasl.enabled.mechanisms %v: add it to validate tokens, or remove %s", sl.EnabledMechanisms, key)
+			}
+		}
+	case hasOAuthKeys(flat):
+		parseOAuthBearer(errs, at, flat) // for the values' errors only
+	}
+	sl.Kerberos = parseListenerKerberos(errs, at, flat, sl.EnabledMechanisms, mechsKnown)
+}
+
+func hasOAuthKeys(flat map[string]any) bool {
+	return slices.ContainsFunc(oauthKeys, func(k string) bool { _, ok := flat[k]; return ok })
+}
+
+// parseOAuthBearer reads the sasl.oauthbearer.* keys with Kafka's
+// defaults. A file JWKS is loaded now so that its errors show at startup.
+func parseOAuthBearer(errs *errorList, at place, flat map[string]any) *oauth.Config {
+	c := &oauth.Config{
+		Refresh:         oauth.DefaultRefresh,
+		RetryBackoff:    oauth.DefaultRetryBackoff,
+		RetryBackoffMax: oauth.DefaultRetryBackoffMax,
+		SubClaim:        oauth.DefaultSubClaim,
+		ScopeClaim:      oauth.DefaultScopeClaim,
+		ClockSkew:       oauth.DefaultClockSkew,
+	}
+	fail := func(key string, err error) { errs.add(at, key, "%v", err) }
+	if v, ok := flat[keyOAuthJWKSURL]; !ok {
+		errs.add(at, keyOAuthJWKSURL, "missing: required with OAUTHBEARER in sasl.enabled.mechanisms: the JWKS endpoint of the token issuer (https://...), or a file: URL of a JWKS file")
+	} else if s, err := asString(v); err != nil {
+		fail(keyOAuthJWKSURL, err)
+	} else if err := oauth.CheckJWKSURL(s); err != nil {
+		fail(keyOAuthJWKSURL, err)
+	} else {
+		c.JWKSURL = s
+	}
+	millis := func(key string, lo int64, d *time.Duration) {
+		if v, ok := flat[key]; ok {
+			if n, err := asIntIn(v, lo, math.MaxInt64/int64(time.Millisecond)); err != nil {
+				fail(key, err)
+			} else {
+				*d = time.Duration(n) * time.Millisecond
+			}
+		}
+	}
+	millis(keyOAuthJWKSRefresh, 1, &c.Refresh)
+	millis(keyOAuthJWKSBackoff, 1, &c.RetryBackoff)
+	millis(keyOAuthJWKSBackoffMax, 1, &c.RetryBackoffMax)
+	if c.RetryBackoff > c.RetryBackoffMax {
+		errs.add(at, keyOAuthJWKSBackoff, "%d ms is above %s (%d ms): make it smaller or equal", c.RetryBackoff.Milliseconds(), keyOAuthJWKSBackoffMax, c.RetryBackoffMax.Milliseconds())
+	}
+	if v, ok := flat[keyOAuthClockSkew]; ok {
+		if n, err := asIntIn(v, 0, math.MaxInt32); err != nil {
+			fail(keyOAuthClockSkew, err)
+		} else {
+			c.ClockSkew = time.Duration(n) * time.Second
+		}
+	}
+	if v, ok := flat[keyOAuthExpectedIssuer]; ok {
+		if s, err := asString(v); err != nil {
+			fail(keyOAuthExpectedIssuer, err)
+		} else {
+			c.ExpectedIssuer = s
+		}
+	}
+	if v, ok := flat[keyOAuthExpectedAud]; ok {
+		if l, err := asStringList(v); err != nil {
+			fail(keyOAuthExpectedAud, err)
+		} else {
+			c.ExpectedAudience = l
+		}
+	}
+	for key, dst := range map[string]*string{keyOAuthSubClaim: &c.SubClaim, keyOAuthScopeClaim: &c.ScopeClaim} {
+		if v, ok := flat[key]; ok {
+			if s, err := asString(v); err != nil {
+				fail(key, err)
+			} else if s = strings.TrimSpace(s); s == "" {
+				errs.add(at, key, "empty: name the claim, or remove the key for Kafka's default")
+			} else {
+				*dst = s
+			}
+		}
+	}
+	return c
+}
+
+// asStringList accepts an array of strings or, as in Kafka's
+// server.properties, one comma-separated string.
+func asStringList(v any) ([]string, error) {
+	var out []string
+	switch x := v.(type) {
+	case string:
+		for _, s := range strings.Split(x, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	case []any:
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("expected strings, got %s in the array", tomlval.Describe(e, true))
+			}
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("expected an array of strings, got %s", tomlval.Describe(v, true))
+	}
+	return out, nil
 }
 
 // parseMechanisms accepts an array of names or, as in Kafka's
@@ -119,8 +272,6 @@ func parseMechanisms(v any) ([]string, error) {
 		case slices.Contains(sasl.Mechanisms, n):
 		case slices.Contains(sasl.Mechanisms, strings.ToUpper(n)):
 			return nil, fmt.Errorf("%q: mechanism names are case-sensitive, as in Kafka: write %q", n, strings.ToUpper(n))
-		case n == "GSSAPI" || n == "OAUTHBEARER":
-			return nil, fmt.Errorf("%s is not supported on listeners yet: use %s", n, strings.Join(sasl.Mechanisms, ", "))
 		default:
 			return nil, fmt.Errorf("%q is not a mechanism linkproxy serves: use %s", n, strings.Join(sasl.Mechanisms, ", "))
 		}

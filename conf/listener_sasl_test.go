@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkproxy/linkproxy/auth/oauth/oauthtest"
 	"github.com/linkproxy/linkproxy/auth/sasl"
 )
 
@@ -99,7 +100,7 @@ listen = "127.0.0.2:19292"
 name = "D"
 listen = "127.0.0.2:19392"
 "security.protocol" = "SASL_PLAINTEXT"
-"sasl.enabled.mechanisms" = ["GSSAPI"]
+"sasl.enabled.mechanisms" = ["PLAIN"]
 "sasl.credentials.file" = ` + tomlString(missing) + `
 
 [[listener]]
@@ -124,13 +125,6 @@ listen = "127.0.0.2:19692"
 "sasl.credentials.file" = ` + tomlString(path) + `
 
 [[listener]]
-name = "H"
-listen = "127.0.0.2:19792"
-"security.protocol" = "SASL_SSL"
-"sasl.enabled.mechanisms" = ["PLAIN"]
-"sasl.credentials.file" = ` + tomlString(path) + `
-
-[[listener]]
 name = "I"
 listen = "127.0.0.2:19892"
 "security.protocol" = "SASL_PLAINTEXT"
@@ -142,21 +136,19 @@ listen = "127.0.0.2:19892"
 		t.Fatal("parsed")
 	}
 	want := []string{
-		`conf: sasl.toml:8: [[listener]] #1 key "sasl.enabled.mechanisms": set, but security.protocol is PLAINTEXT, which does not use SASL: set security.protocol to SASL_PLAINTEXT to authenticate clients, or remove sasl.enabled.mechanisms`,
-		`conf: sasl.toml:9: [[listener]] #1 key "connections.max.reauth.ms": set, but security.protocol is PLAINTEXT, which does not use SASL: set security.protocol to SASL_PLAINTEXT to authenticate clients, or remove connections.max.reauth.ms`,
-		`conf: sasl.toml:11: [[listener]] #2 key "sasl.enabled.mechanisms": missing: required with security.protocol SASL_PLAINTEXT: list the mechanisms clients may use, e.g. ["SCRAM-SHA-512", "PLAIN"] (Kafka's default, GSSAPI, is not supported)`,
+		`conf: sasl.toml:8: [[listener]] #1 key "sasl.enabled.mechanisms": set, but security.protocol is PLAINTEXT, which does not use SASL: set security.protocol to SASL_PLAINTEXT or SASL_SSL to authenticate clients, or remove sasl.enabled.mechanisms`,
+		`conf: sasl.toml:9: [[listener]] #1 key "connections.max.reauth.ms": set, but security.protocol is PLAINTEXT, which does not use SASL: set security.protocol to SASL_PLAINTEXT or SASL_SSL to authenticate clients, or remove connections.max.reauth.ms`,
+		`conf: sasl.toml:11: [[listener]] #2 key "sasl.enabled.mechanisms": missing: required with security.protocol SASL_PLAINTEXT: list the mechanisms clients may use`,
 		`conf: sasl.toml:11: [[listener]] #2 key "sasl.credentials.file": missing: required with security.protocol SASL_PLAINTEXT: the file of users' salted passwords that "linkproxy scram" writes entries for`,
 		`conf: sasl.toml:20: [[listener]] #3 key "sasl.enabled.mechanisms": "scram-sha-512": mechanism names are case-sensitive, as in Kafka: write "SCRAM-SHA-512"`,
 		`conf: sasl.toml:21: [[listener]] #3 key "sasl.credentials.file": ` + bad + `: line 2: user "alice": iterations must be a number from 4096 to 16384, the bounds Kafka sets for SCRAM`,
 		`conf: sasl.toml:22: [[listener]] #3 key "connections.max.reauth.ms": -1 is out of range 0..9223372036854`,
-		`conf: sasl.toml:28: [[listener]] #4 key "sasl.enabled.mechanisms": GSSAPI is not supported on listeners yet: use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512`,
 		`conf: sasl.toml:29: [[listener]] #4 key "sasl.credentials.file": open ` + missing + `: no such file or directory`,
 		`conf: sasl.toml:35: [[listener]] #5 key "sasl.enabled.mechanisms": empty: list the mechanisms clients may use, e.g. ["SCRAM-SHA-512", "PLAIN"]`,
 		`conf: sasl.toml:36: [[listener]] #5 key "sasl.credentials.file": empty: give the path of the credentials file that "linkproxy scram" writes entries for`,
 		`conf: sasl.toml:42: [[listener]] #6 key "sasl.enabled.mechanisms": PLAIN is listed twice`,
 		`conf: sasl.toml:49: [[listener]] #7 key "sasl.enabled.mechanisms": "DIGEST-MD5" is not a mechanism linkproxy serves: use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512`,
-		`conf: sasl.toml:55: [[listener]] #8 key "security.protocol": SASL_SSL on listener H: listener security comes with TLS/SASL support, not available in this version`,
-		`conf: sasl.toml:63: [[listener]] #9 key "sasl.enabled.mechanisms": expected mechanism names, got an integer (3) in the array`,
+		`conf: sasl.toml:56: [[listener]] #8 key "sasl.enabled.mechanisms": expected mechanism names, got an integer (3) in the array`,
 	}
 	got := strings.Split(err.Error(), "\n")
 	if len(got) != len(want) {
@@ -169,5 +161,132 @@ listen = "127.0.0.2:19892"
 	}
 	if strings.Contains(err.Error(), "c2FsdA==") {
 		t.Error("an error shows a credential value")
+	}
+}
+
+func TestListenerOAuthBearer(t *testing.T) {
+	jwks := oauthtest.WriteJWKS(t, oauthtest.RSAKey(t, "k1"))
+	path := credFile(t)
+	src := validCluster + `
+[[listener]]
+name = "OAUTH"
+listen = "127.0.0.2:19092"
+security.protocol = "SASL_PLAINTEXT"
+sasl.enabled.mechanisms = ["OAUTHBEARER"]
+"sasl.oauthbearer.jwks.endpoint.url" = ` + tomlString(jwks) + `
+
+[[listener]]
+name = "BOTH"
+listen = "127.0.0.2:19192"
+security.protocol = "SASL_PLAINTEXT"
+sasl.enabled.mechanisms = "SCRAM-SHA-512,OAUTHBEARER"
+sasl.credentials.file = ` + tomlString(path) + `
+"connections.max.reauth.ms" = 600000
+"sasl.oauthbearer.jwks.endpoint.url" = "https://idp.example.com/keys"
+"sasl.oauthbearer.jwks.endpoint.refresh.ms" = 60000
+"sasl.oauthbearer.jwks.endpoint.retry.backoff.ms" = 200
+"sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms" = "2000"
+"sasl.oauthbearer.expected.issuer" = "https://idp.example.com"
+"sasl.oauthbearer.expected.audience" = "kafka, linkproxy"
+"sasl.oauthbearer.sub.claim.name" = "client_id"
+"sasl.oauthbearer.scope.claim.name" = "scp"
+"sasl.oauthbearer.clock.skew.seconds" = 0
+`
+	cfg, err := Parse([]byte(src), "oauth.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Listeners[0].SASL
+	if o.CredentialsFile != "" || o.OAuthBearer == nil || o.OAuthBearer.JWKSURL != jwks ||
+		o.OAuthBearer.Refresh != time.Hour || o.OAuthBearer.RetryBackoff != 100*time.Millisecond || o.OAuthBearer.RetryBackoffMax != 10*time.Second ||
+		o.OAuthBearer.SubClaim != "sub" || o.OAuthBearer.ScopeClaim != "scope" || o.OAuthBearer.ClockSkew != 30*time.Second ||
+		o.OAuthBearer.ExpectedIssuer != "" || o.OAuthBearer.ExpectedAudience != nil {
+		t.Errorf("Kafka's defaults: %+v %+v", o, o.OAuthBearer)
+	}
+	b := cfg.Listeners[1].SASL
+	if b.CredentialsFile != path || b.OAuthBearer == nil {
+		t.Fatalf("%+v", b)
+	}
+	ob := *b.OAuthBearer
+	if ob.JWKSURL != "https://idp.example.com/keys" || ob.Refresh != time.Minute || ob.RetryBackoff != 200*time.Millisecond || ob.RetryBackoffMax != 2*time.Second ||
+		ob.ExpectedIssuer != "https://idp.example.com" || !slices.Equal(ob.ExpectedAudience, []string{"kafka", "linkproxy"}) ||
+		ob.SubClaim != "client_id" || ob.ScopeClaim != "scp" || ob.ClockSkew != 0 {
+		t.Errorf("%+v", ob)
+	}
+}
+
+func TestListenerOAuthBearerErrors(t *testing.T) {
+	path := credFile(t)
+	badJWKS := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(badJWKS, []byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0","kid":"h"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := validCluster + `
+[[listener]]
+name = "A"
+listen = "127.0.0.2:19092"
+security.protocol = "SASL_PLAINTEXT"
+sasl.enabled.mechanisms = ["OAUTHBEARER"]
+sasl.credentials.file = ` + tomlString(path) + `
+
+[[listener]]
+name = "B"
+listen = "127.0.0.2:19192"
+security.protocol = "SASL_PLAINTEXT"
+sasl.enabled.mechanisms = ["PLAIN"]
+sasl.credentials.file = ` + tomlString(path) + `
+"sasl.oauthbearer.jwks.endpoint.url" = "https://idp.example.com/keys"
+
+[[listener]]
+name = "C"
+listen = "127.0.0.2:19292"
+security.protocol = "SASL_PLAINTEXT"
+sasl.enabled.mechanisms = ["OAUTHBEARER", "SCRAM-SHA-256"]
+"sasl.oauthbearer.jwks.endpoint.url" = "http://idp.example.com/keys"
+"sasl.oauthbearer.jwks.endpoint.retry.backoff.ms" = 20000
+"sasl.oauthbearer.expected.audience" = [1]
+"sasl.oauthbearer.sub.claim.name" = " "
+"sasl.oauthbearer.clock.skew.seconds" = -1
+
+[[listener]]
+name = "D"
+listen = "127.0.0.2:19392"
+security.protocol = "SASL_PLAINTEXT"
+sasl.enabled.mechanisms = ["OAUTHBEARER"]
+"sasl.oauthbearer.jwks.endpoint.url" = ` + tomlString("file://"+badJWKS) + `
+
+[[listener]]
+name = "E"
+listen = "127.0.0.2:19492"
+"sasl.oauthbearer.jwks.endpoint.url" = "https://idp.example.com/keys"
+`
+	_, err := Parse([]byte(src), "oauth.toml")
+	if err == nil {
+		t.Fatal("parsed")
+	}
+	want := []string{
+		`conf: oauth.toml:5: [[listener]] #1 key "sasl.oauthbearer.jwks.endpoint.url": missing: required with OAUTHBEARER in sasl.enabled.mechanisms`,
+		`conf: oauth.toml:10: [[listener]] #1 key "sasl.credentials.file": set, but sasl.enabled.mechanisms [OAUTHBEARER] has neither PLAIN nor SCRAM, which use it: enable them, or remove sasl.credentials.file`,
+		`conf: oauth.toml:18: [[listener]] #2 key "sasl.oauthbearer.jwks.endpoint.url": set, but OAUTHBEARER is not in sasl.enabled.mechanisms [PLAIN]: add it to validate tokens, or remove sasl.oauthbearer.jwks.endpoint.url`,
+		`conf: oauth.toml:20: [[listener]] #3 key "sasl.credentials.file": missing: required with PLAIN or SCRAM in sasl.enabled.mechanisms`,
+		`conf: oauth.toml:25: [[listener]] #3 key "sasl.oauthbearer.jwks.endpoint.url": http://idp.example.com/keys: plain http is refused`,
+		`conf: oauth.toml:26: [[listener]] #3 key "sasl.oauthbearer.jwks.endpoint.retry.backoff.ms": 20000 ms is above sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms (10000 ms)`,
+		`conf: oauth.toml:27: [[listener]] #3 key "sasl.oauthbearer.expected.audience": expected strings, got an integer (1) in the array`,
+		`conf: oauth.toml:28: [[listener]] #3 key "sasl.oauthbearer.sub.claim.name": empty: name the claim`,
+		`conf: oauth.toml:29: [[listener]] #3 key "sasl.oauthbearer.clock.skew.seconds": -1 is out of range`,
+		`conf: oauth.toml:36: [[listener]] #4 key "sasl.oauthbearer.jwks.endpoint.url": ` + badJWKS + `: no usable signature verification key`,
+		`conf: oauth.toml:41: [[listener]] #5 key "sasl.oauthbearer.jwks.endpoint.url": set, but security.protocol is PLAINTEXT, which does not use SASL`,
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("%d errors, want %d:\n%s", len(got), len(want), err)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("error %d:\n%s\nwant:\n%s", i+1, got[i], want[i])
+		}
+	}
+	if strings.Contains(err.Error(), "c2VjcmV0c2VjcmV0c2VjcmV0") {
+		t.Error("an error shows a key")
 	}
 }

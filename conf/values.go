@@ -50,7 +50,32 @@ func unknownKey(key string, known []string) string {
 	if s := suggest.Closest(key, known); s != "" {
 		return fmt.Sprintf("unknown key (did you mean %q?)", s)
 	}
-	return "unknown key (valid keys: " + strings.Join(known, ", ") + ")"
+	return "unknown key (valid keys: " + strings.Join(collapseFamilies(known), ", ") + ")"
+}
+
+// collapseFamilies shortens a list of keys for a message: a family of more
+// than three Kafka properties sharing their first segment (ssl.*, sasl.*)
+// is named once, as "ssl.*".
+func collapseFamilies(keys []string) []string {
+	count := make(map[string]int)
+	for _, k := range keys {
+		if first, _, dotted := strings.Cut(k, "."); dotted {
+			count[first]++
+		}
+	}
+	var out []string
+	named := make(map[string]bool)
+	for _, k := range keys {
+		first, _, dotted := strings.Cut(k, ".")
+		switch {
+		case !dotted || count[first] <= 3:
+			out = append(out, k)
+		case !named[first]:
+			named[first] = true
+			out = append(out, first+".*")
+		}
+	}
+	return out
 }
 
 func asString(v any) (string, error) {

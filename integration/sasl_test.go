@@ -423,14 +423,21 @@ func TestSASLKcat(t *testing.T) {
 
 // --- kafkajs ---
 
-const kafkajsSASLScript = `'use strict'
+// kafkajsScript produces the values to a topic and consumes them back in a
+// group, with the SASL (user and password, or an OAUTHBEARER token) and TLS
+// settings it is given.
+const kafkajsScript = `'use strict'
 const { Kafka, logLevel } = require('kafkajs')
 let input = ''
 process.stdin.on('data', d => { input += d })
 process.stdin.on('end', async () => {
   const cmd = JSON.parse(input)
+  let sasl = cmd.sasl
+  if (cmd.token) {
+    sasl = { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: cmd.token }) }
+  }
   const kafka = new Kafka({
-    clientId: 'linkproxy-it-kafkajs-sasl', brokers: cmd.brokers, sasl: cmd.sasl, logLevel: logLevel.NOTHING,
+    clientId: 'linkproxy-it-kafkajs', brokers: cmd.brokers, sasl, ssl: cmd.ssl, logLevel: logLevel.NOTHING,
     connectionTimeout: 5000, requestTimeout: 10000,
     retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: cmd.retries },
   })
@@ -467,7 +474,21 @@ type kafkajsSASLReply struct {
 	Values []string `json:"values"`
 }
 
-func kafkajsSASL(t *testing.T, bootstrap, mechanism, user, pass, topic string, vals []string) kafkajsSASLReply {
+// kafkajsJob is what kafkajsScript does: Sasl (mechanism, username,
+// password) or Token (OAUTHBEARER); SSL, when set, is kafkajs's ssl option
+// (e.g. {"ca": [pem]}).
+type kafkajsJob struct {
+	Brokers []string          `json:"brokers"`
+	Topic   string            `json:"topic"`
+	Group   string            `json:"group"`
+	Values  []string          `json:"values"`
+	Retries int               `json:"retries"`
+	SASL    map[string]string `json:"sasl,omitempty"`
+	Token   string            `json:"token,omitempty"`
+	SSL     map[string]any    `json:"ssl,omitempty"`
+}
+
+func kafkajsRun(t *testing.T, job kafkajsJob) kafkajsSASLReply {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -478,14 +499,17 @@ func kafkajsSASL(t *testing.T, bootstrap, mechanism, user, pass, topic string, v
 	if _, err := os.Stat(filepath.Join(nodePath, "kafkajs", "package.json")); err != nil {
 		t.Fatalf("kafkajs is not installed in %s (%v); run integration/install-deps.sh", nodePath, err)
 	}
-	script := filepath.Join(t.TempDir(), "sasl.js")
-	if err := os.WriteFile(script, []byte(kafkajsSASLScript), 0o644); err != nil {
+	script := filepath.Join(t.TempDir(), "kafkajs.js")
+	if err := os.WriteFile(script, []byte(kafkajsScript), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	in, _ := json.Marshal(map[string]any{
-		"brokers": []string{bootstrap}, "topic": topic, "group": "g-" + topic, "values": vals, "retries": 3,
-		"sasl": map[string]string{"mechanism": mechanism, "username": user, "password": pass},
-	})
+	if job.Group == "" {
+		job.Group = "g-" + job.Topic
+	}
+	if job.Retries == 0 {
+		job.Retries = 3
+	}
+	in, _ := json.Marshal(job)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, script)
@@ -504,6 +528,12 @@ func kafkajsSASL(t *testing.T, bootstrap, mechanism, user, pass, topic string, v
 		t.Fatalf("kafkajs: no reply (%v)\nstdout: %s\nstderr: %s", err, out.String(), errOut.String())
 	}
 	return r
+}
+
+func kafkajsSASL(t *testing.T, bootstrap, mechanism, user, pass, topic string, vals []string) kafkajsSASLReply {
+	t.Helper()
+	return kafkajsRun(t, kafkajsJob{Brokers: []string{bootstrap}, Topic: topic, Values: vals,
+		SASL: map[string]string{"mechanism": mechanism, "username": user, "password": pass}})
 }
 
 func TestSASLKafkaJS(t *testing.T) {

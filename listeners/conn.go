@@ -33,4 +33,11 @@ type Conn struct {
 	Kind     Kind
 	// NodeID is the upstream broker this connection reaches, or Bootstrap.
 	NodeID int32
+	// Principal is the connection's principal from TLS, set on SSL
+	// listeners, where Kafka takes it from the client certificate:
+	// "User:" and the certificate subject mapped by
+	// ssl.principal.mapping.rules, or User:ANONYMOUS without a
+	// certificate. It is "" on the other listeners; on SASL_SSL ones, as
+	// in Kafka, SASL names the principal.
+	Principal string
 }

@@ -1,11 +1,13 @@
 package listeners
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -18,6 +20,13 @@ type Listener struct {
 	bindHost string
 	log      hclog.Logger
 	handle   func(*Conn)
+	tls      *tlsServer // on SSL and SASL_SSL listeners
+	refusals refusalLog // handshake failures
+	// hsTimeout replaces handshakeTimeout when set (tests).
+	hsTimeout time.Duration
+	// ctx ends with Close, which interrupts TLS handshakes under way.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu        sync.Mutex
 	bootstrap net.Listener
@@ -36,11 +45,14 @@ type brokerPort struct {
 // New returns a listener for cfg; nothing is bound until Start.
 func New(cfg conf.Listener, log hclog.Logger) *Listener {
 	host, _, _ := net.SplitHostPort(cfg.Listen)
+	ctx, cancel := context.WithCancel(context.Background())
 	return &Listener{
 		cfg:      cfg,
 		bindHost: host,
 		log:      log.With("listener", cfg.Name),
 		brokers:  make(map[int32]*brokerPort),
+		ctx:      ctx,
+		cancel:   cancel,
 	}
 }
 
@@ -52,11 +64,23 @@ func (l *Listener) SecurityProtocol() string { return l.cfg.SecurityProtocol }
 
 // Start binds the bootstrap port and hands every accepted connection to
 // handle, on its own goroutine, until Close. Broker ports are bound by
-// EnsureBroker as brokers become known.
+// EnsureBroker as brokers become known. On TLS listeners the key and trust
+// stores are loaded first, and a connection is handed out once its TLS
+// handshake, run on its own goroutine, completed.
 func (l *Listener) Start(handle func(*Conn)) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.handle = handle
+	if l.cfg.TLS != nil && l.tls == nil {
+		ts, err := newTLSServer(*l.cfg.TLS, l.cfg.SecurityProtocol, l.log)
+		if err != nil {
+			return fmt.Errorf("listener %s: %w", l.cfg.Name, err)
+		}
+		if l.hsTimeout > 0 {
+			ts.timeout = l.hsTimeout
+		}
+		l.tls = ts
+	}
 	ln, err := net.Listen("tcp", l.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listener %s: binding bootstrap address %s: %w", l.cfg.Name, l.cfg.Listen, err)
@@ -144,15 +168,62 @@ func (l *Listener) serve(ln net.Listener, nodeID int32) {
 			l.handlers.Add(1)
 			go func() {
 				defer l.handlers.Done()
-				l.handle(&Conn{Conn: c, Listener: l, Kind: Forward, NodeID: nodeID})
+				conn := &Conn{Conn: c, Listener: l, Kind: Forward, NodeID: nodeID}
+				if l.tls != nil && !l.secure(conn) {
+					return
+				}
+				l.handle(conn)
 			}()
 		}
 	}()
 }
 
-// Close stops accepting; established connections are the caller's to
-// close, after which Wait returns.
+// secure runs the TLS handshake of conn and wraps it; on failure it closes
+// conn, logs why (spaced per client host and reason) and returns false.
+func (l *Listener) secure(conn *Conn) bool {
+	raw := conn.Conn
+	tc, principal, err := l.tls.handshake(l.ctx, raw)
+	if err != nil {
+		raw.Close()
+		l.logRefusal(raw, err)
+		return false
+	}
+	conn.Conn, conn.Principal = tc, principal
+	return true
+}
+
+func (l *Listener) logRefusal(c net.Conn, err error) {
+	if l.ctx.Err() != nil {
+		return // closing: handshakes cut short are no news
+	}
+	he, ok := err.(*handshakeError)
+	if !ok {
+		he = &handshakeError{kind: "other", msg: "TLS handshake failed", err: err}
+	}
+	client := c.RemoteAddr().String()
+	host, _, splitErr := net.SplitHostPort(client)
+	if splitErr != nil {
+		host = client
+	}
+	if he.quiet {
+		l.log.Debug("connection refused: "+he.msg, "client", client, "error", he.err)
+		return
+	}
+	allow, suppressed := l.refusals.allow(host, he.kind, time.Now())
+	if !allow {
+		return
+	}
+	args := []any{"client", client, "error", he.err}
+	if suppressed > 0 {
+		args = append(args, "suppressed", suppressed)
+	}
+	l.log.Warn("connection refused: "+he.msg, args...)
+}
+
+// Close stops accepting and ends TLS handshakes under way; established
+// connections are the caller's to close, after which Wait returns.
 func (l *Listener) Close() {
+	l.cancel()
 	l.mu.Lock()
 	l.closed = true
 	if l.bootstrap != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/linkproxy/linkproxy/conf/clientprops"
 	"github.com/linkproxy/linkproxy/listeners"
 	"github.com/linkproxy/linkproxy/proxy/rewrite"
 	"github.com/linkproxy/linkproxy/proxy/wire"
@@ -39,6 +40,7 @@ type pending struct {
 	key, version  int16
 	answer        *guardAnswer // set when the mirror-topic guard answers (part of) the request
 	local         *localAnswer // set when the request was answered here (SASL): sent in place of the response
+	reauth        chan []byte  // set for the proxy's own upstream re-authentication (upstream.go): the answer goes there
 }
 
 // client is the role of one client connection: it pumps requests to its
@@ -47,8 +49,10 @@ type client struct {
 	p    *Proxy
 	conn *listeners.Conn
 	up   net.Conn
-	log  hclog.Logger
-	stat *counters
+	// upSession is up's SASL session, nil without SASL (upstream.go).
+	upSession *clientprops.Session
+	log       hclog.Logger
+	stat      *counters
 
 	inflight   chan pending
 	lastActive atomic.Int64 // unix nanos of the last frame either way
@@ -78,16 +82,24 @@ func (p *Proxy) handle(c *listeners.Conn) {
 	if sl := p.sasl[c.Listener.Name()]; sl != nil {
 		cl.auth = &saslConn{l: sl}
 	} else {
-		anon := anonymous
-		cl.principal.Store(&anon)
+		principal := anonymous
+		if c.Principal != "" { // SSL: the client certificate's
+			principal = c.Principal
+		}
+		cl.principal.Store(&principal)
 	}
-	up, err := p.dialUpstream(p.ctx, c.NodeID)
+	up, session, err := p.dialUpstream(p.ctx, c.NodeID)
+	if errors.Is(err, clientprops.ErrAuthentication) {
+		log.Error("connection refused: the proxy's own SASL authentication to the upstream broker failed; check sasl.mechanism and sasl.jaas.config in [cluster]", "error", err)
+		c.Close()
+		return
+	}
 	if err != nil {
 		log.Warn("connection refused: upstream broker unreachable; check [cluster] bootstrap.servers and that the broker is up", "error", err)
 		c.Close()
 		return
 	}
-	cl.up = up
+	cl.up, cl.upSession = up, session
 	cl.touch()
 	if !p.track(cl) {
 		cl.close("proxy shutting down")
@@ -97,7 +109,11 @@ func (p *Proxy) handle(c *listeners.Conn) {
 	cl.stat.accepted.Add(1)
 	cl.stat.open.Add(1)
 	defer cl.stat.open.Add(-1)
-	log.Info("connection opened", "upstream", up.RemoteAddr().String())
+	if pr := cl.Principal(); pr != "" {
+		log.Info("connection opened", "upstream", up.RemoteAddr().String(), "principal", pr)
+	} else {
+		log.Info("connection opened", "upstream", up.RemoteAddr().String())
+	}
 
 	reqDone := make(chan struct{})
 	go func() {
@@ -158,6 +174,12 @@ func (cl *client) pumpRequests() {
 			return
 		}
 		cl.touch()
+		if cl.reauthDue() { // KIP-368, between two requests (upstream.go)
+			if err := cl.reauthenticate(w); err != nil {
+				cl.reauthFailed(err)
+				return
+			}
+		}
 		cl.stat.requests.Add(1)
 		cl.stat.bytesIn.Add(int64(size))
 		stream := size > streamAbove
@@ -194,14 +216,15 @@ func (cl *client) pumpRequests() {
 			expect, err = cl.admit(frame)
 		}
 		if err == nil && !local {
-			guarded, err = cl.guardRequest(frame, !stream)
+			// the authorizer (authz.go), then the mirror guard (guard.go)
+			guarded, err = cl.checkRequest(frame, !stream)
 			if err == nil && guarded.needWhole { // a streamed head was not enough
 				if frame, err = rd.Next(); err != nil {
 					cl.closeErr("client", err)
 					return
 				}
 				stream = false
-				guarded, err = cl.guardRequest(frame, true)
+				guarded, err = cl.checkRequest(frame, true)
 			}
 		}
 		if err != nil {
@@ -322,6 +345,12 @@ func (cl *client) pumpResponses() {
 		if err != nil {
 			cl.closeErr("upstream", err)
 			return
+		}
+		if req.reauth != nil { // the proxy's own, not the client's (upstream.go)
+			if !cl.reauthAnswer(rd, req) {
+				return
+			}
+			continue
 		}
 		cl.touch()
 		cl.stat.bytesOut.Add(int64(size)) // rewritten responses differ by a few bytes

@@ -96,6 +96,7 @@ type guardState struct {
 	mirrors atomic.Pointer[mirrorTopicsBox]
 	ids     topicIDs
 	logs    refusalLog
+	authz   authzState // the ACL authorizer (authz.go)
 }
 
 type mirrorTopicsBox struct{ m MirrorTopics }
@@ -136,11 +137,26 @@ type topicResolver interface {
 	topicName(id [16]byte) (name string, ok bool, err error)
 }
 
+// judge decides, entry by entry, what a walked request may do: the
+// mirror-topic guard (guard), and the ACL authorizer (authz.go), which
+// reuse one walk, split and local answer.
+type judge interface {
+	// byName and byID judge a topic, by name or by id.
+	byName(action, topic string) (refused, bool)
+	byID(action string, id [16]byte) (refused, bool)
+	// byResource judges a config resource that is not a topic.
+	byResource(resType int8, name string) (refused, bool)
+}
+
 // guard checks requests against one MirrorTopics.
 type guard struct {
 	mirrors MirrorTopics
 	ids     topicResolver
 }
+
+// byResource lets every non-topic config resource through: mirrors are
+// topics.
+func (guard) byResource(int8, string) (refused, bool) { return refused{}, false }
 
 func (g guard) byName(action, topic string) (refused, bool) {
 	link, ok := g.mirrors.MirrorLink(topic)
@@ -312,9 +328,14 @@ func (g guard) check(frame []byte, whole bool) (guardVerdict, error) {
 			return guardVerdict{}, nil
 		}
 	}
-	w := g.walk(key, version, flex, body)
+	return walkVerdict(g, frame, h, flex)
+}
+
+// walkVerdict walks a whole request with j and returns what to do with it.
+func walkVerdict(j judge, frame []byte, h wire.RequestHeader, flex bool) (guardVerdict, error) {
+	w := walk(j, h.APIKey, h.APIVersion, flex, frame[h.BodyOffset:])
 	if w.c.failed() {
-		return guardVerdict{}, fmt.Errorf("%s v%d: %w: request body", apiName(key), version, wire.ErrMalformed)
+		return guardVerdict{}, fmt.Errorf("%s v%d: %w: request body", apiName(h.APIKey), h.APIVersion, wire.ErrMalformed)
 	}
 	return w.verdict(frame, h, flex), nil
 }
@@ -365,7 +386,7 @@ type topicEntry struct {
 // Only refused entries are kept (every entry for AddPartitionsToTxn, which
 // is answered whole), so that memory follows what is refused.
 type walked struct {
-	g            guard
+	g            judge
 	key, version int16
 	c            cursor
 	count        int // where the topic array's count starts
@@ -373,13 +394,14 @@ type walked struct {
 	total        int // entries walked
 	acks         int16
 	txns         []string         // AddPartitionsToTxn v4+: transactional ids
+	replica      bool             // Fetch: a follower's (replica id or ReplicaState)
 	entries      []topicEntry     // the refused ones, in order (all for AddPartitionsToTxn)
 	refusals     []refused        // one per refused topic
 	byTopic      map[string]int   // refusals by topic name
 	byID         map[[16]byte]int // and by id, for entries without a name
 }
 
-func (g guard) walk(key, version int16, flex bool, body []byte) walked {
+func walk(g judge, key, version int16, flex bool, body []byte) walked {
 	w := walked{g: g, key: key, version: version, c: cursor{b: body}}
 	c := &w.c
 	switch key {
@@ -470,6 +492,8 @@ func (g guard) walk(key, version int16, flex bool, body []byte) walked {
 			}
 			c.tags(flex)
 		})
+	default: // the requests only the authorizer splits (authz_walk.go)
+		w.walkAuthz(flex)
 	}
 	return w
 }
@@ -497,7 +521,12 @@ func (w *walked) topics(flex bool, entry func(e *topicEntry)) {
 // check judges one entry, by name and by id when it has one; a topic is
 // judged once per request.
 func (w *walked) check(e topicEntry) {
-	if !e.other {
+	if e.other {
+		if f, bad := w.g.byResource(e.resType, string(e.name)); bad {
+			e.ref = len(w.refusals)
+			w.refusals = append(w.refusals, f)
+		}
+	} else {
 		var f refused
 		var bad bool
 		if i, ok := w.byTopic[string(e.name)]; ok && e.name != nil {
@@ -728,6 +757,10 @@ func (w *walked) localAnswer() func(kmsg.Response) {
 				rr.ErrorCode, rr.ErrorMessage = f.code, kmsg.StringPtr(f.msg)
 				r.Resources = append(r.Resources, rr)
 			}
+		}
+	default:
+		if fill := w.authzLocalAnswer(); fill != nil {
+			return fill
 		}
 	}
 	return func(kmsg.Response) {}
@@ -984,11 +1017,12 @@ func (cl *client) guardRequest(frame []byte, whole bool) (guardVerdict, error) {
 	return v, err
 }
 
-// refusalLog rate-limits refusal log lines: one per listener, client host,
-// API and topic every refusalLogEvery, counting the lines left out.
+// refusalLog rate-limits refusal log lines: one per key (for the guard:
+// listener, client host, API and topic) every refusalLogEvery, counting
+// the lines left out.
 type refusalLog struct {
 	mu   sync.Mutex
-	last map[refusalKey]*refusalEntry
+	last map[any]*refusalEntry
 }
 
 type refusalKey struct {
@@ -1005,11 +1039,14 @@ const refusalLogEvery = 10 * time.Second
 
 // allow reports whether to log now and how many lines were left out since
 // the last one.
-func (l *refusalLog) allow(k refusalKey, now time.Time) (bool, int) {
+func (l *refusalLog) allow(k refusalKey, now time.Time) (bool, int) { return l.allowKey(k, now) }
+
+// allowKey is allow for any comparable key.
+func (l *refusalLog) allowKey(k any, now time.Time) (bool, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.last == nil {
-		l.last = make(map[refusalKey]*refusalEntry)
+		l.last = make(map[any]*refusalEntry)
 	}
 	e, ok := l.last[k]
 	if ok && now.Sub(e.at) < refusalLogEvery {

@@ -663,7 +663,7 @@ func FuzzGuardWalk(f *testing.F) {
 			return
 		}
 		flex := rewrite.FlexibleRequestHeader(key, v)
-		w := g.walk(key, v, flex, body)
+		w := walk(g, key, v, flex, body)
 		if w.c.off > len(body) || w.end > len(body) || w.first > w.end {
 			t.Fatalf("walk beyond the body: off %d, entries %d..%d of %d bytes", w.c.off, w.first, w.end, len(body))
 		}

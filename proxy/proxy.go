@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -27,7 +28,7 @@ type Proxy struct {
 	pool      wire.Pool
 	brokers   *brokers
 	listeners []*listeners.Listener
-	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
+	dial      func(ctx context.Context, network, addr string) (net.Conn, *clientprops.Session, error)
 	admin     *kgo.Client
 
 	counters map[string]*counters     // by listener name, fixed at New
@@ -56,7 +57,7 @@ func New(cfg *conf.Config, log hclog.Logger) (*Proxy, error) {
 		log:      log,
 		apis:     newAPIs(cfg.Proxy.PassthroughAPIKeys),
 		brokers:  newBrokers(cfg.Cluster.Props.List("bootstrap.servers")),
-		dial:     cfg.Cluster.Props.Dialer(),
+		dial:     cfg.Cluster.Props.SessionDialer(),
 		admin:    admin,
 		clients:  make(map[*client]struct{}),
 		counters: make(map[string]*counters),
@@ -98,6 +99,7 @@ func (p *Proxy) Run(ctx context.Context, ready func()) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); p.metadataLoop(ctx) }()
 	go func() { defer wg.Done(); p.idleLoop(ctx) }()
+	wg.Go(func() { runSASL(ctx, p.sasl) })
 	<-ctx.Done()
 	p.shutdown()
 	// kgo waits for the answer to a request already written whatever its
@@ -143,24 +145,26 @@ func (p *Proxy) untrack(c *client) {
 }
 
 // dialUpstream connects to the broker a client port stands for, or for a
-// bootstrap port to the first reachable broker.
-func (p *Proxy) dialUpstream(ctx context.Context, nodeID int32) (net.Conn, error) {
+// bootstrap port to the first reachable broker. With SASL the connection
+// is authenticated as the proxy, and the session says when it must
+// re-authenticate (upstream.go).
+func (p *Proxy) dialUpstream(ctx context.Context, nodeID int32) (net.Conn, *clientprops.Session, error) {
 	if nodeID != listeners.Bootstrap {
 		addr, ok := p.brokers.addr(nodeID)
 		if !ok {
-			return nil, fmt.Errorf("broker %d is not in the cluster's metadata", nodeID)
+			return nil, nil, fmt.Errorf("broker %d is not in the cluster's metadata", nodeID)
 		}
 		return p.dial(ctx, "tcp", addr)
 	}
 	var errs []error
 	for _, addr := range p.brokers.bootstrapAddrs() {
-		c, err := p.dial(ctx, "tcp", addr)
+		c, s, err := p.dial(ctx, "tcp", addr)
 		if err == nil {
-			return c, nil
+			return c, s, nil
 		}
 		errs = append(errs, err)
 	}
-	return nil, errors.Join(errs...)
+	return nil, nil, errors.Join(errs...)
 }
 
 // observe learns brokers from a response and gives new ones a port on
@@ -212,8 +216,13 @@ func (p *Proxy) metadataLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			p.log.Warn("upstream metadata refresh failed; bootstrap ports keep serving through bootstrap.servers, retrying; check that the cluster is up and reachable",
-				"cluster", p.cfg.Cluster.Name, "error", err)
+			if errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, clientprops.ErrAuthentication) {
+				p.log.Error("upstream SASL authentication failed; retrying; check sasl.mechanism and the credentials in sasl.jaas.config of [cluster]",
+					"cluster", p.cfg.Cluster.Name, "error", err)
+			} else {
+				p.log.Warn("upstream metadata refresh failed; bootstrap ports keep serving through bootstrap.servers, retrying; check that the cluster is up and reachable",
+					"cluster", p.cfg.Cluster.Name, "error", err)
+			}
 			wait = clientprops.Backoff(backoff, backoffMax, failures)
 			failures++
 			continue

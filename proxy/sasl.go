@@ -1,16 +1,19 @@
 package proxy
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"net"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/linkproxy/linkproxy/auth/oauth"
 	"github.com/linkproxy/linkproxy/auth/sasl"
 	"github.com/linkproxy/linkproxy/conf"
 	"github.com/linkproxy/linkproxy/proxy/rewrite"
@@ -35,12 +38,19 @@ import (
 //     exactly as a wrong password does (auth/sasl).
 //   - Once authenticated the connection carries the principal User:<name>
 //     beside its listener, and its requests are forwarded.
-//   - With connections.max.reauth.ms > 0 (KIP-368) SaslAuthenticate v1+
-//     returns session_lifetime_ms, and a SaslHandshake on an authenticated
-//     connection starts a re-authentication: same mechanism and same
-//     principal, at most one start per second; otherwise the handshake is
-//     answered ILLEGAL_SASL_STATE. A request other than SaslHandshake
-//     after the session expired closes the connection.
+//   - With connections.max.reauth.ms > 0 (KIP-368), or an OAUTHBEARER
+//     token (whose exp caps the session, as in Kafka: lifetime =
+//     min(connections.max.reauth.ms, time left on the token)),
+//     SaslAuthenticate v1+ returns session_lifetime_ms, and a SaslHandshake
+//     on an authenticated connection starts a re-authentication: same
+//     mechanism and same principal, at most one start per second;
+//     otherwise the handshake is answered ILLEGAL_SASL_STATE. A request
+//     other than SaslHandshake after the session expired closes the
+//     connection.
+//   - OAUTHBEARER tokens are JWTs checked against the listener's JWKS
+//     (auth/oauth); a refused token gets Kafka's {"status":"invalid_token"}
+//     challenge, and the client's %x01 then SASL_AUTHENTICATION_FAILED
+//     with that message.
 //
 // Every SASL request is answered here, never forwarded. Its answer goes
 // back in request order the way the mirror-topic guard's do (guard.go): an
@@ -73,13 +83,17 @@ const reauthMinInterval = time.Second
 
 const anonymous = "User:ANONYMOUS"
 
-// saslListener is a SASL listener's server side.
+// saslListener is a SASL listener's server side: one verifier per family
+// of mechanisms, nil when none of its mechanisms is enabled.
 type saslListener struct {
 	name       string
 	mechanisms []string
-	file       *sasl.File
 	reauth     time.Duration
 	log        hclog.Logger
+
+	file  *sasl.File       // PLAIN and SCRAM
+	oauth *oauth.Validator // OAUTHBEARER
+	krb   *sasl.Kerberos   // GSSAPI
 }
 
 // saslListeners builds the SASL side of every SASL listener.
@@ -89,22 +103,70 @@ func saslListeners(cfg *conf.Config, log hclog.Logger) (map[string]*saslListener
 		if l.SASL == nil {
 			continue
 		}
-		f, err := sasl.OpenFile(l.SASL.CredentialsFile)
-		if err != nil {
-			return nil, fmt.Errorf("listener %s: sasl.credentials.file: %w", l.Name, err)
-		}
-		sl := &saslListener{name: l.Name, mechanisms: l.SASL.EnabledMechanisms, file: f,
+		sl := &saslListener{name: l.Name, mechanisms: l.SASL.EnabledMechanisms,
 			reauth: l.SASL.ConnectionsMaxReauth, log: log.With("listener", l.Name)}
-		c, _, _ := f.Current()
-		if c.Len() == 0 {
-			sl.log.Warn("the credentials file has no entries: no client can authenticate until `linkproxy scram` entries are added (the file is re-read when it changes)", "file", f.Path())
+		if l.SASL.CredentialsFile != "" {
+			f, err := sasl.OpenFile(l.SASL.CredentialsFile)
+			if err != nil {
+				return nil, fmt.Errorf("listener %s: sasl.credentials.file: %w", l.Name, err)
+			}
+			sl.file = f
+			c, _, _ := f.Current()
+			if c.Len() == 0 {
+				sl.log.Warn("the credentials file has no entries: no client can authenticate until `linkproxy scram` entries are added (the file is re-read when it changes)", "file", f.Path())
+			}
 		}
-		if slices.Contains(sl.mechanisms, sasl.Plain) && l.SecurityProtocol == "SASL_PLAINTEXT" {
-			sl.log.Warn("PLAIN is enabled on a SASL_PLAINTEXT listener: clients send their passwords in clear text; prefer SCRAM, or TLS (SASL_SSL) once available")
+		if o := l.SASL.OAuthBearer; o != nil {
+			oc := *o
+			oc.Log = sl.log.Named("oauthbearer")
+			v, err := oauth.New(oc)
+			if err != nil {
+				return nil, fmt.Errorf("listener %s: sasl.oauthbearer.jwks.endpoint.url: %w", l.Name, err)
+			}
+			sl.oauth = v
+		}
+		if k := l.SASL.Kerberos; k != nil {
+			a, err := k.Acceptor()
+			if err != nil {
+				return nil, fmt.Errorf("listener %s: gssapi.sasl.jaas.config: %w", l.Name, err)
+			}
+			sl.krb = a
+		}
+		if l.SecurityProtocol == "SASL_PLAINTEXT" {
+			for _, mech := range []string{sasl.Plain, sasl.OAuthBearer} {
+				if slices.Contains(sl.mechanisms, mech) {
+					sl.log.Warn(mech+" is enabled on a SASL_PLAINTEXT listener: clients send their passwords or tokens in clear text; prefer SASL_SSL (or SCRAM instead of PLAIN)", "mechanism", mech)
+				}
+			}
 		}
 		m[l.Name] = sl
 	}
 	return m, nil
+}
+
+// runSASL keeps the listeners' verifiers fresh (the OAUTHBEARER JWKS)
+// until ctx ends.
+func runSASL(ctx context.Context, ls map[string]*saslListener) {
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		if l.oauth != nil {
+			wg.Go(func() { l.oauth.Run(ctx) })
+		}
+	}
+	wg.Wait()
+}
+
+// verifiers are what the listener checks an exchange against now.
+func (l *saslListener) verifiers() sasl.Verifiers {
+	var v sasl.Verifiers
+	if l.file != nil {
+		v.Credentials = l.credentials()
+	}
+	if l.oauth != nil { // a nil *Validator would be a non-nil TokenValidator
+		v.OAuth = l.oauth
+	}
+	v.Kerberos = l.krb
+	return v
 }
 
 // credentials returns the listener's credentials, logging a reload.
@@ -142,6 +204,7 @@ type saslConn struct {
 	user      string
 	mechanism string
 	expiry    time.Time // zero: the session does not expire
+	lifetime  time.Duration
 	reauthAt  time.Time // when the last re-authentication started
 	reauth    bool      // a re-authentication is under way
 }
@@ -243,13 +306,14 @@ func (cl *client) saslCheck(frame []byte, whole bool) saslVerdict {
 				return saslVerdict{needWhole: true}
 			}
 		}
-		if h.APIKey == 17 && s.l.reauth > 0 && (s.reauthAt.IsZero() || now.Sub(s.reauthAt) >= reauthMinInterval) {
+		// As in Kafka, re-authentication is for sessions that expire.
+		if h.APIKey == 17 && !s.expiry.IsZero() && (s.reauthAt.IsZero() || now.Sub(s.reauthAt) >= reauthMinInterval) {
 			s.reauthAt, s.reauth = now, true
 			return cl.saslHandshake(frame, h)
 		}
 		if !s.expiry.IsZero() && now.After(s.expiry) {
-			return saslVerdict{closeNow: fmt.Sprintf("SASL session expired: the client did not re-authenticate within connections.max.reauth.ms (%d ms) and sent %s",
-				s.l.reauth.Milliseconds(), apiName(h.APIKey))}
+			return saslVerdict{closeNow: fmt.Sprintf("SASL session expired: the client did not re-authenticate within the session lifetime (%d ms: connections.max.reauth.ms, or the time left on its token) and sent %s",
+				s.lifetime.Milliseconds(), apiName(h.APIKey))}
 		}
 		switch h.APIKey {
 		case 17: // as Kafka's KafkaApis answers outside a re-authentication
@@ -336,7 +400,7 @@ func (cl *client) saslHandshake(frame []byte, h wire.RequestHeader) saslVerdict 
 		s.phase = phaseBadMechanism
 		s.badMech = fmt.Sprintf("SASL mechanism '%s' requested by client is not supported for re-authentication of mechanism '%s'", mech, s.mechanism)
 	default:
-		s.auth, _ = sasl.NewAuthenticator(mech, sasl.Verifiers{Credentials: s.l.credentials()}) // mech is one of ours
+		s.auth, _ = sasl.NewAuthenticator(mech, s.l.verifiers()) // mech is one of ours, with its verifier
 		s.phase = phaseAuthenticate
 		if h.APIVersion == 0 {
 			s.phase = phaseRaw
@@ -398,16 +462,25 @@ func (cl *client) saslStep(token []byte, corr int32, version int16, framed bool)
 		r.Version, r.ErrorCode, r.ErrorMessage = version, codeSaslAuthenticationFailed, kmsg.StringPtr(msg)
 		return saslVerdict{answer: &localAnswer{frame: localFrame(corr, r), closeReason: reason}, corr: corr}
 	}
+	if r, ok := s.auth.(sasl.Refuser); ok && !done {
+		if e := r.Refused(); e != nil {
+			// Logged now, as the client may hang up instead of
+			// acknowledging the challenge.
+			cl.saslLog("failed", "SASL "+s.what()+" refused; the client gets the invalid_token challenge", "mechanism", mech, "reason", e.Reason)
+		}
+	}
 	var lifetime int64
 	if done {
 		first := !s.reauth
+		var credExpiry time.Time
+		if ce, ok := s.auth.(sasl.CredentialExpirer); ok {
+			credExpiry = ce.CredentialExpiry()
+		}
 		s.user, s.mechanism = s.auth.User(), mech
 		s.phase, s.auth, s.reauth = phaseDone, nil, false
-		s.expiry = time.Time{}
-		if s.l.reauth > 0 {
-			s.expiry = time.Now().Add(s.l.reauth)
-			lifetime = s.l.reauth.Milliseconds()
-		}
+		now := time.Now()
+		s.lifetime, s.expiry = sessionLifetime(now, s.l.reauth, credExpiry)
+		lifetime = s.lifetime.Milliseconds()
 		principal := "User:" + s.user
 		cl.principal.Store(&principal)
 		args := []any{"principal", principal, "mechanism", mech}
@@ -428,6 +501,26 @@ func (cl *client) saslStep(token []byte, corr int32, version int16, framed bool)
 	r := kmsg.NewPtrSASLAuthenticateResponse()
 	r.Version, r.SASLAuthBytes, r.SessionLifetimeMillis = version, answer, lifetime
 	return saslVerdict{answer: &localAnswer{frame: localFrame(corr, r)}, corr: corr}
+}
+
+// sessionLifetime is Kafka's KIP-368 session lifetime
+// (SaslServerAuthenticator): connections.max.reauth.ms, capped by the
+// credential's expiry when it has one, never negative; and when the
+// session expires, zero when it does not.
+func sessionLifetime(now time.Time, maxReauth time.Duration, credExpiry time.Time) (time.Duration, time.Time) {
+	var d time.Duration
+	switch {
+	case credExpiry.IsZero() && maxReauth <= 0:
+		return 0, time.Time{}
+	case credExpiry.IsZero():
+		d = maxReauth
+	case maxReauth <= 0:
+		d = credExpiry.Sub(now)
+	default:
+		d = min(credExpiry.Sub(now), maxReauth)
+	}
+	d = max(d, 0).Truncate(time.Millisecond)
+	return d, now.Add(d)
 }
 
 // localFrame encodes a response frame made here.

@@ -27,7 +27,7 @@ const (
 )
 
 // Mechanisms are the mechanisms this package implements.
-var Mechanisms = []string{Plain, ScramSHA256, ScramSHA512}
+var Mechanisms = []string{Plain, ScramSHA256, ScramSHA512, OAuthBearer, GSSAPI}
 
 // Iteration bounds of SCRAM entries: Kafka's minimum for both SCRAM
 // mechanisms and the maximum its kafka-configs tool accepts.

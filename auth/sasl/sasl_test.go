@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/xdg-go/scram"
+
+	"github.com/linkproxy/linkproxy/auth/oauth"
+	"github.com/linkproxy/linkproxy/auth/oauth/oauthtest"
 )
 
 const (
@@ -521,17 +524,33 @@ func FuzzAuthenticators(f *testing.F) {
 	f.Add([]byte("n,,n=alice,r=abc"), []byte("c=biws,r=abc,p=AAAA"))
 	f.Add([]byte("n,a=x,n=a=2Cb,r=abc,tokenauth=true"), []byte("c=,r=,p="))
 	f.Add([]byte("n,"), []byte(",p="))
+	// OAUTHBEARER tokens go through the real JWT validator, against a
+	// JWKS whose key signed none of them.
+	key := oauthtest.RSAKey(f, "k1")
+	tok := key.Sign(f, oauthtest.Claims("alice", time.Hour))
+	forged := oauthtest.RSAKey(f, "k1").Sign(f, oauthtest.Claims("alice", time.Hour))
+	f.Add([]byte("n,,\x01auth=Bearer "+forged+"\x01\x01"), []byte("\x01"))
+	f.Add([]byte("n,a=alice,\x01auth=Bearer "+forged+"\x01k=v\x01\x01"), []byte("n,,\x01auth=Bearer "+forged[:len(forged)-4]+"\x01\x01"))
+	f.Add([]byte("n,,\x01auth=Bearer "+tok[:strings.LastIndexByte(tok, '.')+1]+"\x01\x01"), []byte("\x01"))
+	f.Add([]byte("n,,\x01auth=Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.\x01\x01"), []byte("\x01"))
+	jwt, err := oauth.New(oauth.Config{JWKSURL: oauthtest.WriteJWKS(f, key), ClockSkew: oauth.DefaultClockSkew})
+	if err != nil {
+		f.Fatal(err)
+	}
 	c, _ := ParseCredentials(nil)
 	f.Fuzz(func(t *testing.T, first, second []byte) {
 		for _, m := range Mechanisms {
-			a, err := NewAuthenticator(m, Verifiers{Credentials: c})
+			if m == GSSAPI { // FuzzGSSAPI, with a keytab
+				continue
+			}
+			a, err := NewAuthenticator(m, Verifiers{Credentials: c, OAuth: jwt})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, tok := range [][]byte{first, second} {
 				_, done, err := a.Step(tok)
 				if done {
-					t.Fatalf("%s authenticated against an empty file", m)
+					t.Fatalf("%s authenticated against an empty file or with an unsigned token", m)
 				}
 				if err != nil {
 					e, ok := IsError(err)

@@ -86,6 +86,16 @@ func NewAuthenticator(mechanism string, v Verifiers) (Authenticator, error) {
 		}
 		a.conv = srv.NewConversation()
 		return a, nil
+	case OAuthBearer:
+		if v.OAuth == nil {
+			return nil, fmt.Errorf("mechanism %s has no token validator configured", mechanism)
+		}
+		return newOAuthBearer(v.OAuth), nil
+	case GSSAPI:
+		if v.Kerberos == nil {
+			return nil, fmt.Errorf("mechanism %s has no keytab configured", mechanism)
+		}
+		return v.Kerberos.newAuthenticator(), nil
 	}
 	return nil, fmt.Errorf("mechanism %q is not implemented", mechanism)
 }

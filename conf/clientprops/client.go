@@ -8,18 +8,15 @@ import (
 	"github.com/linkproxy/linkproxy/conf/internal/hostport"
 )
 
-// tlsSASL is the reason every SASL setting is refused until linkproxy
-// implements SASL.
-const tlsSASL = "comes with TLS/SASL support, not available in this version"
-
 // Client is the registry of the Kafka client properties linkproxy knows,
 // with Kafka's defaults (client.id aside, which defaults to "linkproxy").
 // Cluster links extend it with With.
-var Client = NewRegistry(append(clientDefs, tlsDefs...)...).
+var Client = NewRegistry(append(append(clientDefs, tlsDefs...), saslDefs...)...).
 	WithRule(notAbove("retry.backoff.ms", "retry.backoff.max.ms")).
 	WithRule(notAbove("reconnect.backoff.ms", "reconnect.backoff.max.ms")).
 	WithRule(notAbove("socket.connection.setup.timeout.ms", "socket.connection.setup.timeout.max.ms")).
-	WithRule(tlsRule)
+	WithRule(tlsRule).
+	WithRule(saslRule)
 
 // Parse parses props with the Client registry.
 func Parse(props map[string]any) (*Props, []error) { return Client.Parse(props) }
@@ -53,20 +50,6 @@ var clientDefs = []Def{
 	{Name: "socket.connection.setup.timeout.max.ms", Type: TypeLong, Default: int64(30000), Validate: AtLeast(1)},
 	{Name: "send.buffer.bytes", Type: TypeInt, Default: int64(131072), Validate: validateBufferSize},
 	{Name: "receive.buffer.bytes", Type: TypeInt, Default: int64(65536), Validate: validateBufferSize},
-
-	{Name: "sasl.client.callback.handler.class", Type: TypeClass, Unsupported: tlsSASL},
-	{Name: "sasl.jaas.config", Type: TypePassword, Unsupported: tlsSASL},
-	{Name: "sasl.kerberos.kinit.cmd", Type: TypeString, Default: "/usr/bin/kinit", Unsupported: tlsSASL},
-	{Name: "sasl.kerberos.min.time.before.relogin", Type: TypeLong, Default: int64(60000), Unsupported: tlsSASL},
-	{Name: "sasl.kerberos.ticket.renew.jitter", Type: TypeDouble, Default: 0.05, Unsupported: tlsSASL},
-	{Name: "sasl.kerberos.ticket.renew.window.factor", Type: TypeDouble, Default: 0.8, Unsupported: tlsSASL},
-	{Name: "sasl.login.callback.handler.class", Type: TypeClass, Unsupported: tlsSASL},
-	{Name: "sasl.login.class", Type: TypeClass, Unsupported: tlsSASL},
-	{Name: "sasl.login.refresh.buffer.seconds", Type: TypeShort, Default: int64(300), Unsupported: tlsSASL},
-	{Name: "sasl.login.refresh.min.period.seconds", Type: TypeShort, Default: int64(60), Unsupported: tlsSASL},
-	{Name: "sasl.login.refresh.window.factor", Type: TypeDouble, Default: 0.8, Unsupported: tlsSASL},
-	{Name: "sasl.login.refresh.window.jitter", Type: TypeDouble, Default: 0.05, Unsupported: tlsSASL},
-	{Name: "sasl.mechanism", Type: TypeString, Default: "GSSAPI", Unsupported: tlsSASL},
 }
 
 // validateBootstrap checks every entry so that one error lists all the
@@ -101,10 +84,8 @@ func validateBootstrap(v any) (any, error) {
 func validateSecurityProtocol(v any) (any, error) {
 	s := strings.ToUpper(v.(string))
 	switch s {
-	case "PLAINTEXT", "SSL":
+	case "PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL":
 		return s, nil
-	case "SASL_PLAINTEXT", "SASL_SSL":
-		return nil, fmt.Errorf("%s %s", s, tlsSASL)
 	}
 	return nil, fmt.Errorf("%q is not valid: use one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL", v)
 }

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/sasl"
 )
 
 // Dialer returns the function linkproxy dials upstream brokers with: the
@@ -32,8 +34,23 @@ import (
 //     (a failed handshake counts as a failed setup). Whoever dials with
 //     it speaks TLS to the broker without knowing: the proxy forwards its
 //     PLAINTEXT clients' requests over it.
+//   - security.protocol SASL_PLAINTEXT and SASL_SSL: the connection
+//     returned is authenticated (SaslHandshake and SaslAuthenticate,
+//     within request.timeout.ms) as sasl.mechanism and sasl.jaas.config
+//     say, before the caller writes anything: requests forwarded on it run
+//     as linkproxy's own principal. Connections from Dialer are not
+//     re-authenticated; a caller that keeps connections open past the
+//     broker's session lifetime (connections.max.reauth.ms) uses
+//     SessionDialer.
 func (p *Props) Dialer() func(ctx context.Context, network, host string) (net.Conn, error) {
 	return newDialer(p).dial
+}
+
+// SessionDialer is Dialer that also returns each connection's SASL
+// session, nil without SASL, with which the caller re-authenticates the
+// connection before Session.ReauthAt (KIP-368).
+func (p *Props) SessionDialer() func(ctx context.Context, network, host string) (net.Conn, *Session, error) {
+	return newDialer(p).dialSession
 }
 
 func newDialer(p *Props) *dialer {
@@ -43,6 +60,9 @@ func newDialer(p *Props) *dialer {
 		sendBuf:  int(p.Int("send.buffer.bytes")),
 		recvBuf:  int(p.Int("receive.buffer.bytes")),
 		tls:      p.tls,
+		sasl:     p.sasl,
+		clientID: p.String("client.id"),
+		authWait: p.Duration("request.timeout.ms"),
 		lookup:   net.DefaultResolver.LookupNetIP,
 		failures: make(map[string]int),
 	}
@@ -50,8 +70,11 @@ func newDialer(p *Props) *dialer {
 
 type dialer struct {
 	setup, setupMax  time.Duration
-	sendBuf, recvBuf int         // -1: OS default
-	tls              *tls.Config // nil: PLAINTEXT
+	sendBuf, recvBuf int            // -1: OS default
+	tls              *tls.Config    // nil: PLAINTEXT
+	sasl             sasl.Mechanism // nil: no SASL
+	clientID         string         // for the SASL requests' header
+	authWait         time.Duration  // bound on the SASL exchange
 	// lookup is net.DefaultResolver.LookupNetIP, replaceable in tests
 	// to give one name several addresses.
 	lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
@@ -61,6 +84,24 @@ type dialer struct {
 }
 
 func (d *dialer) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	conn, _, err := d.dialSession(ctx, network, address)
+	return conn, err
+}
+
+func (d *dialer) dialSession(ctx context.Context, network, address string) (net.Conn, *Session, error) {
+	conn, err := d.connect(ctx, network, address)
+	if err != nil || d.sasl == nil {
+		return conn, nil, err
+	}
+	s := &Session{mech: d.sasl, clientID: d.clientID, host: address}
+	if err := s.authenticate(ctx, conn, d.authWait); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("dial %s: %w", address, err)
+	}
+	return conn, s, nil
+}
+
+func (d *dialer) connect(ctx context.Context, network, address string) (net.Conn, error) {
 	host, port, err := net.SplitHostPort(address)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", address, err)

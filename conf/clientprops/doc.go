@@ -4,10 +4,15 @@
 //
 // A [Registry] holds property definitions ([Def]): Kafka's name, type and
 // default, a validation, and whether linkproxy supports the property yet.
-// Known but unsupported properties (SASL for now) are refused with the
+// Known but unsupported properties are refused with the
 // reason rather than ignored. security.protocol SSL and the ssl.*
 // properties give TLS (tls.go), its key and trust stores read at parse
-// time with package auth/keystore. [Client] is the registry of client
+// time with package auth/keystore. SASL_PLAINTEXT and SASL_SSL with
+// sasl.mechanism and sasl.jaas.config (Java's JAAS syntax, jaas.go) give
+// SASL (sasl.go): PLAIN, SCRAM-SHA-256/512, OAUTHBEARER with a client
+// credentials token endpoint (oauth.go) and GSSAPI (kerberos.go); the
+// proxy's raw connections authenticate in Dialer (saslauth.go), franz-go
+// clients with kgo.SASL. [Client] is the registry of client
 // properties; callers extend it with [Registry.With]:
 //
 //	links := clientprops.Client.With(clientprops.Def{

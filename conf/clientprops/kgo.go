@@ -11,7 +11,7 @@ import (
 func (p *Props) KgoOpts() []kgo.Opt {
 	retryBase, retryMax := p.Duration("retry.backoff.ms"), p.Duration("retry.backoff.max.ms")
 	maxAge := p.Duration("metadata.max.age.ms")
-	return []kgo.Opt{
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(p.List("bootstrap.servers")...),
 		kgo.ClientID(p.String("client.id")),
 		kgo.MetadataMaxAge(maxAge),
@@ -33,4 +33,11 @@ func (p *Props) KgoOpts() []kgo.Opt {
 		// franz-go does not have.
 		kgo.Dialer(p.kgoDialer()),
 	}
+	if p.sasl != nil {
+		// franz-go runs the exchange on every connection and
+		// re-authenticates before the broker's session lifetime ends
+		// (KIP-368).
+		opts = append(opts, kgo.SASL(p.sasl))
+	}
+	return opts
 }

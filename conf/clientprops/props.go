@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/sasl"
 )
 
 // Props is a parsed and validated set of properties: every supported
@@ -19,7 +21,8 @@ type Props struct {
 	reg  *Registry
 	vals map[string]any
 	set  map[string]bool
-	tls  *tls.Config // security.protocol SSL: built by tlsRule at parse
+	tls  *tls.Config    // security.protocol SSL: built by tlsRule at parse
+	sasl sasl.Mechanism // security.protocol SASL_*: built by saslRule at parse
 }
 
 func (p *Props) get(name, accessor string, types ...Type) any {

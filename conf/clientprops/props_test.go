@@ -40,7 +40,11 @@ func TestAccessors(t *testing.T) {
 	}
 	wantNames := "bootstrap.servers client.dns.lookup client.id connections.max.idle.ms metadata.max.age.ms " +
 		"receive.buffer.bytes reconnect.backoff.max.ms reconnect.backoff.ms request.timeout.ms retry.backoff.max.ms " +
-		"retry.backoff.ms security.protocol send.buffer.bytes socket.connection.setup.timeout.max.ms " +
+		"retry.backoff.ms sasl.kerberos.kinit.cmd sasl.kerberos.min.time.before.relogin sasl.kerberos.ticket.renew.jitter " +
+		"sasl.kerberos.ticket.renew.window.factor sasl.login.refresh.buffer.seconds sasl.login.refresh.min.period.seconds " +
+		"sasl.login.refresh.window.factor sasl.login.refresh.window.jitter sasl.login.retry.backoff.max.ms " +
+		"sasl.login.retry.backoff.ms sasl.mechanism sasl.oauthbearer.scope.claim.name sasl.oauthbearer.sub.claim.name " +
+		"security.protocol send.buffer.bytes socket.connection.setup.timeout.max.ms " +
 		"socket.connection.setup.timeout.ms ssl.enabled.protocols ssl.endpoint.identification.algorithm " +
 		"ssl.keymanager.algorithm ssl.keystore.type ssl.protocol ssl.trustmanager.algorithm ssl.truststore.type " +
 		"x.enabled x.ratio"
@@ -50,7 +54,8 @@ func TestAccessors(t *testing.T) {
 }
 
 func TestAccessorsPanic(t *testing.T) {
-	p, errs := Parse(map[string]any{"bootstrap.servers": "a:1"})
+	p, errs := Client.With(Def{Name: "x.unsupported", Type: TypeString, Unsupported: "not yet"}).
+		Parse(map[string]any{"bootstrap.servers": "a:1"})
 	if errs != nil {
 		t.Fatal(errs)
 	}
@@ -58,7 +63,7 @@ func TestAccessorsPanic(t *testing.T) {
 		"undefined":     func() { p.String("bootstrap.server") },
 		"wrong type":    func() { p.Int("client.id") },
 		"not .ms":       func() { p.Duration("send.buffer.bytes") },
-		"unsupported":   func() { p.String("sasl.mechanism") },
+		"unsupported":   func() { p.String("x.unsupported") },
 		"IsSet unknown": func() { p.IsSet("nope") },
 	} {
 		func() {
@@ -128,11 +133,12 @@ func TestPasswordsNeverShown(t *testing.T) {
 	}
 	bad["ssl.keystore.passwrd"] = pw // unknown, near a password name
 	_, errs = r.Parse(bad)
-	// link.password, sasl.jaas.config (not supported), the misspelling
-	// and link.required.password missing; the supported ssl.* passwords
-	// pass alone (TestTLSErrorsHideSecrets covers their use).
-	if len(errs) != 4 {
-		t.Errorf("got %d errors, want 4: %v", len(errs), errs)
+	// link.password, the misspelling and link.required.password
+	// missing; the supported ssl.* and sasl.* passwords pass alone
+	// (TestTLSErrorsHideSecrets and TestSASLErrorsHideSecrets cover
+	// their use).
+	if len(errs) != 3 {
+		t.Errorf("got %d errors, want 3: %v", len(errs), errs)
 	}
 	for _, err := range errs {
 		if strings.Contains(err.Error(), pw) {

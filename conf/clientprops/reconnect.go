@@ -40,7 +40,9 @@ import (
 // The proxy's forwarded client connections do not go through this: they
 // use Dialer, many in parallel and never held back.
 func (p *Props) kgoDialer() func(ctx context.Context, network, address string) (net.Conn, error) {
-	return newReconnector(p, newDialer(p).dial).dial
+	d := newDialer(p)
+	d.sasl = nil // franz-go authenticates itself (kgo.SASL in KgoOpts)
+	return newReconnector(p, d.dial).dial
 }
 
 func newReconnector(p *Props, dial func(ctx context.Context, network, address string) (net.Conn, error)) *reconnector {

@@ -70,9 +70,9 @@ func TestParseErrors(t *testing.T) {
 			errors: []string{`"send.buffer.bytes": 0 is not valid: use -1 for the OS default`},
 		},
 		{
-			name:   "security protocol not yet supported",
+			name:   "SASL without sasl.jaas.config",
 			props:  map[string]any{"bootstrap.servers": "a:1", "security.protocol": "sasl_ssl"},
-			errors: []string{`"security.protocol": SASL_SSL comes with TLS/SASL support, not available in this version`},
+			errors: []string{`"sasl.jaas.config": missing: required with security.protocol SASL_SSL: set sasl.mechanism (Kafka's default is GSSAPI) and sasl.jaas.config, e.g.`},
 		},
 		{
 			name:   "security protocol invalid",
@@ -80,9 +80,14 @@ func TestParseErrors(t *testing.T) {
 			errors: []string{`"security.protocol": "TLS" is not valid: use one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL`},
 		},
 		{
-			name:   "unsupported property",
+			name:   "sasl property without SASL",
 			props:  map[string]any{"bootstrap.servers": "a:1", "sasl.mechanism": "PLAIN"},
-			errors: []string{`"sasl.mechanism": not supported: comes with TLS/SASL support, not available in this version`},
+			errors: []string{`"sasl.mechanism": set, but security.protocol is PLAINTEXT, which does not use SASL: set security.protocol to SASL_SSL (or SASL_PLAINTEXT) to authenticate to the brokers, or remove sasl.mechanism`},
+		},
+		{
+			name:   "Java class property",
+			props:  map[string]any{"bootstrap.servers": "a:1", "sasl.login.class": "com.example.Login"},
+			errors: []string{`"sasl.login.class": linkproxy cannot load Java classes: give the credentials in sasl.jaas.config`},
 		},
 		{
 			name:  "ssl property without TLS",
@@ -142,28 +147,41 @@ func TestParseDefaults(t *testing.T) {
 		t.Fatal(errs)
 	}
 	want := map[string]string{
-		"bootstrap.servers":                      "10.0.0.1:9092,10.0.0.2:9092",
-		"client.id":                              "linkproxy",
-		"client.dns.lookup":                      "use_all_dns_ips",
-		"security.protocol":                      "PLAINTEXT",
-		"metadata.max.age.ms":                    "300000",
-		"request.timeout.ms":                     "30000",
-		"retry.backoff.ms":                       "100",
-		"retry.backoff.max.ms":                   "1000",
-		"reconnect.backoff.ms":                   "50",
-		"reconnect.backoff.max.ms":               "1000",
-		"socket.connection.setup.timeout.ms":     "10000",
-		"socket.connection.setup.timeout.max.ms": "30000",
-		"connections.max.idle.ms":                "540000",
-		"send.buffer.bytes":                      "131072",
-		"receive.buffer.bytes":                   "65536",
-		"ssl.enabled.protocols":                  "TLSv1.2,TLSv1.3",
-		"ssl.endpoint.identification.algorithm":  "https",
-		"ssl.keymanager.algorithm":               "SunX509",
-		"ssl.keystore.type":                      "JKS",
-		"ssl.protocol":                           "TLSv1.3",
-		"ssl.trustmanager.algorithm":             "PKIX",
-		"ssl.truststore.type":                    "JKS",
+		"bootstrap.servers":                        "10.0.0.1:9092,10.0.0.2:9092",
+		"client.id":                                "linkproxy",
+		"client.dns.lookup":                        "use_all_dns_ips",
+		"security.protocol":                        "PLAINTEXT",
+		"metadata.max.age.ms":                      "300000",
+		"request.timeout.ms":                       "30000",
+		"retry.backoff.ms":                         "100",
+		"retry.backoff.max.ms":                     "1000",
+		"reconnect.backoff.ms":                     "50",
+		"reconnect.backoff.max.ms":                 "1000",
+		"socket.connection.setup.timeout.ms":       "10000",
+		"socket.connection.setup.timeout.max.ms":   "30000",
+		"connections.max.idle.ms":                  "540000",
+		"send.buffer.bytes":                        "131072",
+		"receive.buffer.bytes":                     "65536",
+		"ssl.enabled.protocols":                    "TLSv1.2,TLSv1.3",
+		"ssl.endpoint.identification.algorithm":    "https",
+		"ssl.keymanager.algorithm":                 "SunX509",
+		"ssl.keystore.type":                        "JKS",
+		"ssl.protocol":                             "TLSv1.3",
+		"ssl.trustmanager.algorithm":               "PKIX",
+		"ssl.truststore.type":                      "JKS",
+		"sasl.mechanism":                           "GSSAPI",
+		"sasl.kerberos.kinit.cmd":                  "/usr/bin/kinit",
+		"sasl.kerberos.min.time.before.relogin":    "60000",
+		"sasl.kerberos.ticket.renew.jitter":        "0.05",
+		"sasl.kerberos.ticket.renew.window.factor": "0.8",
+		"sasl.login.refresh.buffer.seconds":        "300",
+		"sasl.login.refresh.min.period.seconds":    "60",
+		"sasl.login.refresh.window.factor":         "0.8",
+		"sasl.login.refresh.window.jitter":         "0.05",
+		"sasl.login.retry.backoff.max.ms":          "10000",
+		"sasl.login.retry.backoff.ms":              "100",
+		"sasl.oauthbearer.scope.claim.name":        "scope",
+		"sasl.oauthbearer.sub.claim.name":          "sub",
 	}
 	if got := p.Redacted(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Redacted() =\n%v\nwant\n%v", got, want)
@@ -286,6 +304,13 @@ func TestClientDefsSupported(t *testing.T) {
 		"ssl.keystore.password", "ssl.keystore.type", "ssl.protocol", "ssl.provider",
 		"ssl.secure.random.implementation", "ssl.trustmanager.algorithm", "ssl.truststore.certificates",
 		"ssl.truststore.location", "ssl.truststore.password", "ssl.truststore.type",
+		"sasl.client.callback.handler.class", "sasl.jaas.config", "sasl.kerberos.kinit.cmd",
+		"sasl.kerberos.min.time.before.relogin", "sasl.kerberos.service.name", "sasl.kerberos.ticket.renew.jitter",
+		"sasl.kerberos.ticket.renew.window.factor", "sasl.login.callback.handler.class", "sasl.login.class",
+		"sasl.login.connect.timeout.ms", "sasl.login.read.timeout.ms", "sasl.login.refresh.buffer.seconds",
+		"sasl.login.refresh.min.period.seconds", "sasl.login.refresh.window.factor", "sasl.login.refresh.window.jitter",
+		"sasl.login.retry.backoff.max.ms", "sasl.login.retry.backoff.ms", "sasl.mechanism",
+		"sasl.oauthbearer.scope.claim.name", "sasl.oauthbearer.sub.claim.name", "sasl.oauthbearer.token.endpoint.url",
 	} {
 		supported[name] = true
 	}
@@ -294,11 +319,8 @@ func TestClientDefsSupported(t *testing.T) {
 		if supported[name] == (d.Unsupported != "") {
 			t.Errorf("%s: Unsupported = %q", name, d.Unsupported)
 		}
-		if !supported[name] && !strings.HasPrefix(name, "sasl.") {
-			t.Errorf("unexpected unsupported property %s", name)
-		}
 	}
-	if n := len(Client.Names()); n != len(supported)+13 {
-		t.Errorf("Client has %d properties, want %d", n, len(supported)+13)
+	if n := len(Client.Names()); n != len(supported) {
+		t.Errorf("Client has %d properties, want %d", n, len(supported))
 	}
 }

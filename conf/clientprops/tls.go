@@ -96,12 +96,7 @@ func emptyOnly(reason string) func(any) (any, error) {
 // javaDefault accepts a Java algorithm property at its default only: Go's
 // TLS has one implementation of each, which is what the default names.
 func javaDefault(def, what string) func(any) (any, error) {
-	return func(v any) (any, error) {
-		if strings.EqualFold(v.(string), def) {
-			return def, nil
-		}
-		return nil, fmt.Errorf("%q is not supported: linkproxy's TLS (Go's) has one %s, Java's default %s; remove it or set %s", v, what, def, def)
-	}
+	return func(v any) (any, error) { return keystore.JavaDefault(v.(string), def, what) }
 }
 
 // usesTLS reports whether a security protocol runs over TLS.
@@ -117,11 +112,15 @@ func tlsRule(p *Props) error {
 	protocol := p.String("security.protocol")
 	if !usesTLS(protocol) {
 		var errs []error
+		withTLS := "SSL"
+		if usesSASL(protocol) {
+			withTLS = "SASL_SSL"
+		}
 		for _, name := range p.reg.Names() {
 			d := p.reg.defs[name]
 			if strings.HasPrefix(name, "ssl.") && p.set[name] && (d.Default == nil || display(p.vals[name]) != display(d.Default)) {
 				errs = append(errs, &Error{Name: name, Reason: fmt.Sprintf(
-					"set, but security.protocol is %s, which does not use TLS: set security.protocol to SSL to reach the brokers over TLS, or remove %s", protocol, name)})
+					"set, but security.protocol is %s, which does not use TLS: set security.protocol to %s to reach the brokers over TLS, or remove %s", protocol, withTLS, name)})
 			}
 		}
 		return errors.Join(errs...)
@@ -162,33 +161,15 @@ func buildTLS(p *Props) (*tls.Config, []error) {
 	}
 
 	// Each property was validated alone; what is left is how they combine.
-	lo, hi, _ := keystore.ProtocolVersions(p.List("ssl.enabled.protocols"))
-	top, _ := keystore.ParseProtocol(p.String("ssl.protocol"))
-	if hi > top {
-		hi = top
-	}
-	if lo > hi {
-		name := "ssl.protocol"
-		if !p.IsSet(name) {
-			name = "ssl.enabled.protocols"
-		}
-		fail(&Error{Name: name, Reason: fmt.Sprintf("ssl.protocol %s leaves none of ssl.enabled.protocols (%s): a client whose ssl.protocol is TLSv1.2 does not use TLS 1.3; set ssl.protocol to TLSv1.3 or enable TLSv1.2",
-			p.String("ssl.protocol"), strings.Join(p.List("ssl.enabled.protocols"), ","))})
-	}
-	suites, custom, _ := keystore.ParseCipherSuites(p.List("ssl.cipher.suites"))
-	if custom && lo <= hi {
-		if lo, hi, err = suites.Versions(lo, hi); err != nil {
-			fail(&Error{Name: "ssl.cipher.suites", Reason: err.Error()})
-		}
+	cfg := &tls.Config{}
+	if err := (keystore.Params{EnabledProtocols: p.List("ssl.enabled.protocols"), Protocol: p.String("ssl.protocol"),
+		ProtocolSet: p.IsSet("ssl.protocol"), CipherSuites: p.List("ssl.cipher.suites")}).Apply(cfg); err != nil {
+		fail(err)
 	}
 	if errs != nil {
 		return nil, errs
 	}
 
-	cfg := &tls.Config{MinVersion: lo, MaxVersion: hi}
-	if custom {
-		cfg.CipherSuites = suites.TLS12
-	}
 	if ks != nil {
 		cfg.Certificates = ks.Certificates()
 	}

@@ -83,9 +83,12 @@ func TestTLSPropertyErrors(t *testing.T) {
 			},
 		},
 		{
-			name:   "SASL_SSL still refused",
-			props:  sslProps("a:1", "security.protocol", "SASL_SSL"),
-			errors: []string{`"security.protocol": SASL_SSL comes with TLS/SASL support, not available in this version`},
+			name: "SASL_SSL reads the stores too",
+			props: sslProps("a:1", "security.protocol", "SASL_SSL", "ssl.truststore.location", dir+"/ca.pem", "sasl.mechanism", "PLAIN",
+				"sasl.jaas.config", `org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p";`),
+			errors: []string{
+				`"ssl.truststore.location": open ` + dir + `/ca.pem: no such file or directory: check the path`,
+			},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
