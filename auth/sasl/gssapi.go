@@ -29,7 +29,6 @@ import (
 // GSSAPI is Kafka's name for SASL/GSSAPI with Kerberos V5 (RFC 4752).
 const GSSAPI = "GSSAPI"
 
-
 // Kerberos is a listener's GSSAPI acceptor: its service keytab and
 // principal, and the rules that map client principals to user names.
 type Kerberos struct {
