@@ -17,9 +17,9 @@ import (
 	kgoscram "github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
-// Authorization at the edge, through real clients: the INTERNAL listener
-// is PLAINTEXT (User:ANONYMOUS), EXTERNAL is SASL_PLAINTEXT (alice and bob
-// with SCRAM). ANONYMOUS may only read public; alice may write and read
+// Authorization at the edge, through real clients: on one proxy the
+// INTERNAL listener is PLAINTEXT (User:ANONYMOUS), EXTERNAL is SASL_SSL
+// (alice and bob with SCRAM inside TLS), each principal with its own ACLs. ANONYMOUS may only read public; alice may write and read
 // orders.* except write orders.audit (a DENY), and use group g1; bob is a
 // super user.
 
@@ -65,14 +65,24 @@ resource_name = "public"
 
 const deniedMsg = "request denied by ACL; if the principal needs it, add an ALLOW ACL to [authorizer]"
 
-func aclEnv(t *testing.T) *env {
-	t.Helper()
-	return saslEnv(t, aclTables, "orders.a", "orders.audit", "public", "secret")
+type aclTestEnv struct {
+	*env
+	pki *tlsPKI
 }
 
-func scramClient(t *testing.T, bootstrap, user, pass string, opts ...kgo.Opt) *kgo.Client {
+func aclEnv(t *testing.T) *aclTestEnv {
 	t.Helper()
-	all := append([]kgo.Opt{kgo.SeedBrokers(bootstrap), kgo.ClientID("linkproxy-it-acl"),
+	pki := newTLSPKI(t)
+	e := saslEnvOn(t, func(sasl string) string { return pki.listenerLines("SASL_SSL", sasl) }, aclTables,
+		"orders.a", "orders.audit", "public", "secret")
+	return &aclTestEnv{env: e, pki: pki}
+}
+
+// scramClient logs in to EXTERNAL over TLS.
+func (e *aclTestEnv) scramClient(t *testing.T, user, pass string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	all := append([]kgo.Opt{kgo.SeedBrokers(e.Listeners["EXTERNAL"].Bootstrap), kgo.ClientID("linkproxy-it-acl"),
+		kgo.DialTLSConfig(e.pki.clientTLS(nil)),
 		kgo.SASL(kgoscram.Auth{User: user, Pass: pass}.AsSha256Mechanism()), // bob has SCRAM-SHA-256 only
 		kgo.ProducerLinger(0), kgo.RetryTimeout(15 * time.Second), kgo.RecordRetries(3)}, opts...)
 	cl, err := kgo.NewClient(all...)
@@ -105,7 +115,7 @@ func topicNames(t *testing.T, ctx context.Context, cl *kgo.Client) []string {
 }
 
 // denialLogged waits for the denial line of principal on listener.
-func denialLogged(t *testing.T, e *env, principal, listener, op, resource string) {
+func denialLogged(t *testing.T, e *aclTestEnv, principal, listener, op, resource string) {
 	t.Helper()
 	e.Logs.waitLine(t, deniedMsg, func(m map[string]any) bool {
 		return m["principal"] == principal && m["listener"] == listener && m["operation"] == op &&
@@ -118,11 +128,12 @@ func TestACLKgo(t *testing.T) {
 	ext, inside := e.Listeners["EXTERNAL"].Bootstrap, e.Listeners["INTERNAL"].Bootstrap
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	alice := scramClient(t, ext, "alice", itAlicePass)
+	alice := e.scramClient(t, "alice", itAlicePass)
 
 	t.Run("allowed prefix: idempotent produce (KIP-679), group g1", func(t *testing.T) {
 		vals := values("orders", 5)
-		got, err := kgoRun(ctx, ext, kgoscram.Auth{User: "alice", Pass: itAlicePass}.AsSha512Mechanism(), "orders.a", "g1", vals)
+		got, err := kgoTLSRun(ctx, ext, []kgo.Opt{kgo.DialTLSConfig(e.pki.clientTLS(nil)), kgo.ConsumerGroup("g1"),
+			kgo.SASL(kgoscram.Auth{User: "alice", Pass: itAlicePass}.AsSha512Mechanism())}, "orders.a", vals)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +157,7 @@ func TestACLKgo(t *testing.T) {
 	})
 
 	t.Run("mixed produce: the allowed topic is written", func(t *testing.T) {
-		admin := kadm.NewClient(scramClient(t, ext, "bob", itBobPass))
+		admin := kadm.NewClient(e.scramClient(t, "bob", itBobPass))
 		md, err := admin.Metadata(ctx, "orders.a", "orders.audit")
 		if err != nil {
 			t.Fatal(err)
@@ -205,7 +216,7 @@ func TestACLKgo(t *testing.T) {
 	})
 
 	t.Run("consumer group without READ", func(t *testing.T) {
-		cl := scramClient(t, ext, "alice", itAlicePass, kgo.ConsumerGroup("g2"), kgo.ConsumeTopics("orders.a"))
+		cl := e.scramClient(t, "alice", itAlicePass, kgo.ConsumerGroup("g2"), kgo.ConsumeTopics("orders.a"))
 		var err error
 		for err == nil && ctx.Err() == nil {
 			fs := cl.PollFetches(ctx)
@@ -245,7 +256,7 @@ func TestACLKgo(t *testing.T) {
 	})
 
 	t.Run("super user bypasses", func(t *testing.T) {
-		bob := scramClient(t, ext, "bob", itBobPass)
+		bob := e.scramClient(t, "bob", itBobPass)
 		if err := bob.ProduceSync(ctx, &kgo.Record{Topic: "secret", Value: []byte("bob")}).FirstErr(); err != nil {
 			t.Fatalf("bob produce to secret: %v", err)
 		}
@@ -281,7 +292,7 @@ func TestACLKcat(t *testing.T) {
 	e := aclEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	bob := scramClient(t, e.Listeners["EXTERNAL"].Bootstrap, "bob", itBobPass)
+	bob := e.scramClient(t, "bob", itBobPass)
 	vals := values("public", 3)
 	for _, topic := range []string{"public", "secret"} {
 		for _, v := range vals {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/jcmturner/gokrb5/v8/client"
 	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/credentials"
@@ -97,6 +98,26 @@ func TestKerberosKgo(t *testing.T) {
 	sameValues(t, "kgo GSSAPI", got, vals)
 	ke.b.Logs.waitLine(t, "authenticated", func(m map[string]any) bool {
 		return m["principal"] == "User:alice" && m["mechanism"] == "GSSAPI"
+	})
+}
+
+// TestKerberosSarama: Sarama's GSSAPI client (gokrb5 inside, from a
+// keytab) authenticates to the same listener and produces and consumes.
+func TestKerberosSarama(t *testing.T) {
+	ke := startKerberosEnv(t, "krb-sarama")
+	cfg := saramaConfig(sarama.SASLTypeGSSAPI, sarama.SASLHandshakeV1, "", "")
+	cfg.Net.SASL.GSSAPI = sarama.GSSAPIConfig{
+		AuthType: sarama.KRB5_KEYTAB_AUTH, KerberosConfigPath: ke.kdc.Krb5Conf, ServiceName: "kafka",
+		Username: "alice", Realm: kdc.Realm, KeyTabPath: ke.keytabs["alice"], DisablePAFXFAST: true,
+	}
+	vals := values("krb-sarama", 10)
+	got, err := saramaRoundTrip(ke.b.Listeners["EXTERNAL"].Bootstrap, cfg, "krb-sarama", vals)
+	if err != nil {
+		t.Fatalf("Sarama through the GSSAPI listener: %v", err)
+	}
+	sameValues(t, "Sarama GSSAPI", got, vals)
+	ke.b.Logs.waitLine(t, "authenticated", func(m map[string]any) bool {
+		return m["principal"] == "User:alice" && m["mechanism"] == "GSSAPI" && m["listener"] == "EXTERNAL"
 	})
 }
 
@@ -220,26 +241,7 @@ func tgtEnd(t *testing.T, cache string) time.Time {
 // plainRun produces vals to topic and consumes them back with a
 // PLAINTEXT franz-go client.
 func plainRun(ctx context.Context, bootstrap, topic, group string, vals []string) ([]string, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(500*time.Millisecond), kgo.ProducerLinger(0))
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	for _, v := range vals {
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr(); err != nil {
-			return nil, fmt.Errorf("produce: %w", err)
-		}
-	}
-	var got []string
-	for len(got) < len(vals) {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return got, ctx.Err()
-		}
-		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
-	}
-	return got, nil
+	return kgoTLSRun(ctx, bootstrap, []kgo.Opt{kgo.ConsumerGroup(group)}, topic, vals)
 }
 
 func findKinit() (string, error) {

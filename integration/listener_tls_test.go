@@ -83,6 +83,8 @@ func (p *tlsPKI) clientTLS(cert *keystoretest.Leaf) *tls.Config {
 	return cfg
 }
 
+// kgoTLSRun produces vals to topic and consumes them back (committing
+// them when extra names a group) with a client made of extra.
 func kgoTLSRun(ctx context.Context, bootstrap string, extra []kgo.Opt, topic string, vals []string) ([]string, error) {
 	opts := append([]kgo.Opt{kgo.SeedBrokers(bootstrap), kgo.ClientID("linkproxy-it-kgo-tls"),
 		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(0),
@@ -105,6 +107,9 @@ func kgoTLSRun(ctx context.Context, bootstrap string, extra []kgo.Opt, topic str
 			return got, ctx.Err()
 		}
 		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+	}
+	if member, _ := cl.GroupMetadata(); member != "" {
+		return got, cl.CommitUncommittedOffsets(ctx)
 	}
 	return got, nil
 }

@@ -47,6 +47,13 @@ var itPasswords = []string{itAlicePass, itBobPass, itWrongPass}
 // ends, the proxy's logs must hold none of the passwords.
 func saslEnv(t *testing.T, extra string, topics ...string) *env {
 	t.Helper()
+	return saslEnvOn(t, func(sasl string) string { return `"security.protocol" = "SASL_PLAINTEXT"` + "\n" + sasl }, extra, topics...)
+}
+
+// saslEnvOn is saslEnv with the EXTERNAL listener's lines made by listener
+// from the SASL lines: a SASL_SSL listener adds its TLS lines.
+func saslEnvOn(t *testing.T, listener func(saslLines string) string, extra string, topics ...string) *env {
+	t.Helper()
 	var lines []string
 	for _, u := range []struct{ user, mech, pass string }{
 		{"alice", sasl.ScramSHA512, itAlicePass}, {"alice", sasl.ScramSHA256, itAlicePass}, {"bob", sasl.ScramSHA256, itBobPass},
@@ -64,13 +71,12 @@ func saslEnv(t *testing.T, extra string, topics ...string) *env {
 	var e *env
 	t.Cleanup(func() { // runs after the proxy stopped: the whole run's logs
 		if e != nil {
-			checkNoSecrets(t, e.Logs.String(), itPasswords)
+			checkNoSecrets(t, e.Logs.String(), append([]string{itStorePass}, itPasswords...))
 		}
 	})
-	e = startEnv(t, withKfake(kfake.SeedTopics(3, topics...)), withListener("EXTERNAL", fmt.Sprintf(`"security.protocol" = "SASL_PLAINTEXT"
-"sasl.enabled.mechanisms" = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+	e = startEnv(t, withKfake(kfake.SeedTopics(3, topics...)), withListener("EXTERNAL", listener(fmt.Sprintf(`"sasl.enabled.mechanisms" = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
 "sasl.credentials.file" = %q
-%s`, creds, extra)))
+%s`, creds, extra))))
 	return e
 }
 
@@ -113,29 +119,7 @@ const authFailedSCRAM512 = "Authentication failed during authentication due to i
 // --- franz-go ---
 
 func kgoRun(ctx context.Context, bootstrap string, m kgosasl.Mechanism, topic, group string, vals []string) ([]string, error) {
-	opts := []kgo.Opt{kgo.SeedBrokers(bootstrap), kgo.SASL(m), kgo.ClientID("linkproxy-it-kgo-sasl"),
-		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(0),
-		kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(500 * time.Millisecond), kgo.RetryTimeout(20 * time.Second)}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	for _, v := range vals {
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr(); err != nil {
-			return nil, fmt.Errorf("produce: %w", err)
-		}
-	}
-	var got []string
-	for len(got) < len(vals) {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return got, ctx.Err()
-		}
-		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
-	}
-	return got, cl.CommitUncommittedOffsets(ctx)
+	return kgoTLSRun(ctx, bootstrap, []kgo.Opt{kgo.SASL(m), kgo.ConsumerGroup(group)}, topic, vals)
 }
 
 func TestSASLKgo(t *testing.T) {
