@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/linkproxy/linkproxy/conf"
+	"github.com/linkproxy/linkproxy/listeners/refusals"
 )
 
 // Listener owns the sockets of one configured listener.
@@ -20,8 +21,8 @@ type Listener struct {
 	bindHost string
 	log      hclog.Logger
 	handle   func(*Conn)
-	tls      *tlsServer // on SSL and SASL_SSL listeners
-	refusals refusalLog // handshake failures
+	tls      *tlsServer              // on SSL and SASL_SSL listeners
+	refusals refusals.Log[[2]string] // handshake failures, by client host and reason
 	// hsTimeout replaces handshakeTimeout when set (tests).
 	hsTimeout time.Duration
 	// ctx ends with Close, which interrupts TLS handshakes under way.
@@ -209,7 +210,7 @@ func (l *Listener) logRefusal(c net.Conn, err error) {
 		l.log.Debug("connection refused: "+he.msg, "client", client, "error", he.err)
 		return
 	}
-	allow, suppressed := l.refusals.allow(host, he.kind, time.Now())
+	allow, suppressed := l.refusals.Allow([2]string{host, he.kind}, time.Now())
 	if !allow {
 		return
 	}

@@ -29,9 +29,6 @@ const (
 	handshakeTimeout = 10 * time.Second
 	// recheckStores is how often the store files' stamps are looked at.
 	recheckStores = time.Second
-	// refusalLogEvery spaces the log lines of one listener, client host
-	// and reason, as the proxy's own refusal logs are spaced.
-	refusalLogEvery = 10 * time.Second
 )
 
 // anonymous is Kafka's principal of a TLS client without a certificate.
@@ -213,45 +210,4 @@ func (s *tlsServer) explain(err error) *handshakeError {
 		return &handshakeError{kind: "params", msg: "the client shares no TLS version or cipher suite with the listener: compare ssl.enabled.protocols and ssl.cipher.suites on both sides", err: err}
 	}
 	return &handshakeError{kind: "other", msg: "TLS handshake failed", err: err}
-}
-
-// refusalLog spaces log lines: one per client host and reason every
-// refusalLogEvery, counting those left out.
-type refusalLog struct {
-	mu   sync.Mutex
-	last map[[2]string]*refusalEntry
-}
-
-type refusalEntry struct {
-	at         time.Time
-	suppressed int
-}
-
-// allow reports whether to log now and how many lines were left out since
-// the last one.
-func (r *refusalLog) allow(host, kind string, now time.Time) (bool, int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.last == nil {
-		r.last = make(map[[2]string]*refusalEntry)
-	}
-	k := [2]string{host, kind}
-	e, ok := r.last[k]
-	if ok && now.Sub(e.at) < refusalLogEvery {
-		e.suppressed++
-		return false, 0
-	}
-	if len(r.last) >= 4096 {
-		for k, e := range r.last {
-			if now.Sub(e.at) >= refusalLogEvery {
-				delete(r.last, k)
-			}
-		}
-	}
-	n := 0
-	if ok {
-		n = e.suppressed
-	}
-	r.last[k] = &refusalEntry{at: now}
-	return true, n
 }

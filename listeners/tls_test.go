@@ -247,27 +247,6 @@ func TestTLSRefusals(t *testing.T) {
 	}
 }
 
-func TestRefusalLogSpacing(t *testing.T) {
-	var r refusalLog
-	t0 := time.Unix(1000, 0)
-	if ok, _ := r.allow("10.0.0.1", "not-tls", t0); !ok {
-		t.Fatal("first line refused")
-	}
-	if ok, _ := r.allow("10.0.0.1", "not-tls", t0.Add(time.Second)); ok {
-		t.Error("second line within 10s allowed")
-	}
-	if ok, _ := r.allow("10.0.0.1", "timeout", t0.Add(time.Second)); !ok {
-		t.Error("another reason refused")
-	}
-	if ok, _ := r.allow("10.0.0.2", "not-tls", t0.Add(time.Second)); !ok {
-		t.Error("another host refused")
-	}
-	ok, suppressed := r.allow("10.0.0.1", "not-tls", t0.Add(refusalLogEvery))
-	if !ok || suppressed != 1 {
-		t.Errorf("after 10s: %v, %d suppressed; want true, 1", ok, suppressed)
-	}
-}
-
 // recheckNow makes the next handshake look at the store files.
 func (s *tlsServer) recheckNow() {
 	s.mu.Lock()

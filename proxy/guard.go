@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/linkproxy/linkproxy/listeners/refusals"
 	"github.com/linkproxy/linkproxy/proxy/rewrite"
 	"github.com/linkproxy/linkproxy/proxy/wire"
 )
@@ -1017,56 +1018,22 @@ func (cl *client) guardRequest(frame []byte, whole bool) (guardVerdict, error) {
 	return v, err
 }
 
-// refusalLog rate-limits refusal log lines: one per key (for the guard:
-// listener, client host, API and topic) every refusalLogEvery, counting
-// the lines left out.
-type refusalLog struct {
-	mu   sync.Mutex
-	last map[any]*refusalEntry
-}
+// refusalLog rate-limits refusal log lines (listeners/refusals): one per
+// key (for the guard: listener, client host, API and topic) every
+// refusalLogEvery, counting the lines left out.
+type refusalLog struct{ refusals.Log[any] }
 
 type refusalKey struct {
 	listener, client, topic string
 	key                     int16
 }
 
-type refusalEntry struct {
-	at         time.Time
-	suppressed int
-}
+const refusalLogEvery = refusals.Every
 
-const refusalLogEvery = 10 * time.Second
-
-// allow reports whether to log now and how many lines were left out since
-// the last one.
-func (l *refusalLog) allow(k refusalKey, now time.Time) (bool, int) { return l.allowKey(k, now) }
+func (l *refusalLog) allow(k refusalKey, now time.Time) (bool, int) { return l.Allow(k, now) }
 
 // allowKey is allow for any comparable key.
-func (l *refusalLog) allowKey(k any, now time.Time) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.last == nil {
-		l.last = make(map[any]*refusalEntry)
-	}
-	e, ok := l.last[k]
-	if ok && now.Sub(e.at) < refusalLogEvery {
-		e.suppressed++
-		return false, 0
-	}
-	if len(l.last) >= 4096 {
-		for k, e := range l.last {
-			if now.Sub(e.at) >= refusalLogEvery {
-				delete(l.last, k)
-			}
-		}
-	}
-	n := 0
-	if ok {
-		n = e.suppressed
-	}
-	l.last[k] = &refusalEntry{at: now}
-	return true, n
-}
+func (l *refusalLog) allowKey(k any, now time.Time) (bool, int) { return l.Allow(k, now) }
 
 func (cl *client) logRefusals(v guardVerdict) {
 	if len(v.refusals) == 0 {
