@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -271,23 +270,6 @@ func TestACLKgo(t *testing.T) {
 }
 
 // kcatPlain runs kcat against a PLAINTEXT listener.
-func kcatPlain(t *testing.T, bootstrap string, stdin []byte, args ...string) (string, string, error) {
-	t.Helper()
-	path, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Fatalf("kcat is not on PATH (%v); run integration/install-deps.sh", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, append([]string{"-b", bootstrap, "-m", "10", "-X", "reconnect.backoff.max.ms=1000"}, args...)...)
-	cmd.Stdin = strings.NewReader(string(stdin))
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.WaitDelay = 2 * time.Second
-	err = cmd.Run()
-	return out.String(), errOut.String(), err
-}
-
 func TestACLKcat(t *testing.T) {
 	e := aclEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -302,13 +284,13 @@ func TestACLKcat(t *testing.T) {
 		}
 	}
 	inside := e.Listeners["INTERNAL"].Bootstrap
-	stdout, stderr, err := kcatPlain(t, inside, nil, "-C", "-t", "public", "-o", "beginning", "-c", fmt.Sprint(len(vals)), "-f", "%s\n")
+	stdout, stderr, err := kcatRun(t, inside, nil, "-C", "-t", "public", "-o", "beginning", "-c", fmt.Sprint(len(vals)), "-f", "%s\n")
 	if err != nil {
 		t.Fatalf("kcat read public: %v\n%s", err, stderr)
 	}
 	sameValues(t, "kcat ANONYMOUS", strings.Fields(stdout), vals)
 
-	stdout, stderr, err = kcatPlain(t, inside, nil, "-C", "-t", "secret", "-o", "beginning", "-e", "-f", "%s\n")
+	stdout, stderr, err = kcatRun(t, inside, nil, "-C", "-t", "secret", "-o", "beginning", "-e", "-f", "%s\n")
 	if err == nil || !strings.Contains(strings.ToLower(stderr), "authorization failed") || strings.Contains(stdout, "public-") {
 		t.Fatalf("kcat read secret: err %v, stdout %q, stderr:\n%s\nwant an authorization error", err, stdout, stderr)
 	}

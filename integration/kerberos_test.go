@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -256,26 +255,12 @@ func findKinit() (string, error) {
 // kcatKerberos runs kcat with librdkafka's GSSAPI (Cyrus SASL over MIT
 // GSSAPI: mutual authentication, an initiator subkey) from the ticket
 // cache; min.time.before.relogin=0 keeps librdkafka from running kinit.
+// kcatKerberos is kcatRun logging in with GSSAPI from the ticket cache.
 func kcatKerberos(t *testing.T, cache, bootstrap string, stdin []byte, args ...string) (string, string, error) {
 	t.Helper()
-	path, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Fatalf("kcat is not on PATH (%v); run integration/install-deps.sh", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	full := append([]string{"-b", bootstrap, "-m", "10",
+	return kcatRunEnv(t, []string{"KRB5CCNAME=FILE:" + cache}, bootstrap, stdin, append([]string{
 		"-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=GSSAPI",
-		"-X", "sasl.kerberos.service.name=kafka", "-X", "sasl.kerberos.min.time.before.relogin=0",
-		"-X", "socket.connection.setup.timeout.ms=5000", "-X", "reconnect.backoff.max.ms=1000"}, args...)
-	cmd := exec.CommandContext(ctx, path, full...)
-	cmd.Env = append(os.Environ(), "KRB5CCNAME=FILE:"+cache)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.WaitDelay = 2 * time.Second
-	err = cmd.Run()
-	return out.String(), errOut.String(), err
+		"-X", "sasl.kerberos.service.name=kafka", "-X", "sasl.kerberos.min.time.before.relogin=0"}, args...)...)
 }
 
 // TestKerberosKcat: librdkafka's GSSAPI client, which asks for mutual

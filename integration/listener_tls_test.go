@@ -2,13 +2,11 @@ package integration
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -225,26 +223,6 @@ func TestListenerMTLS(t *testing.T) {
 		}
 		sameValues(t, "Sarama over SSL", got, vals)
 	})
-}
-
-// kcatRun runs kcat against bootstrap with args, stdin as its input.
-func kcatRun(t *testing.T, bootstrap string, stdin []byte, args ...string) (string, string, error) {
-	t.Helper()
-	path, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Fatalf("kcat is not on PATH (%v); run integration/install-deps.sh", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	full := append([]string{"-b", bootstrap, "-m", "10",
-		"-X", "socket.connection.setup.timeout.ms=5000", "-X", "reconnect.backoff.max.ms=1000"}, args...)
-	cmd := exec.CommandContext(ctx, path, full...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.WaitDelay = 2 * time.Second
-	err = cmd.Run()
-	return out.String(), errOut.String(), err
 }
 
 func TestListenerSASLSSL(t *testing.T) {

@@ -358,27 +358,6 @@ func TestSASLSarama(t *testing.T) {
 
 // --- kcat (librdkafka) ---
 
-func kcatSASL(t *testing.T, bootstrap, mech, user, pass string, stdin []byte, args ...string) (string, string, error) {
-	t.Helper()
-	path, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Fatalf("kcat is not on PATH (%v); run integration/install-deps.sh", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	full := append([]string{"-b", bootstrap, "-m", "10",
-		"-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=" + mech,
-		"-X", "sasl.username=" + user, "-X", "sasl.password=" + pass,
-		"-X", "socket.connection.setup.timeout.ms=5000", "-X", "reconnect.backoff.max.ms=1000"}, args...)
-	cmd := exec.CommandContext(ctx, path, full...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.WaitDelay = 2 * time.Second
-	err = cmd.Run()
-	return out.String(), errOut.String(), err
-}
-
 func TestSASLKcat(t *testing.T) {
 	e := saslEnv(t, "", "kcat-scram512", "kcat-plain")
 	ext := e.Listeners["EXTERNAL"].Bootstrap
