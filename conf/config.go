@@ -79,6 +79,7 @@ func Parse(data []byte, filename string) (*Config, error) {
 		REST:       parseREST(errs, raw["rest"]),
 		Authorizer: parseAuthorizer(errs, raw["authorizer"]),
 	}
+	checkFailedAuthDelay(errs, cfg)
 	for _, key := range sortedKeys(raw) {
 		switch key {
 		case "cluster", "proxy", "listener", "link", "rest", "authorizer":

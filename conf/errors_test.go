@@ -42,7 +42,7 @@ advertised_hostt = "x"
 		{
 			name: "unknown key without suggestion lists the valid ones",
 			src:  validCluster + validListener + "tls = true\n",
-			want: []string{`conf: linkproxy.toml:8: [[listener]] #1 key "tls": unknown key (valid keys: advertised_host, broker_port_base, connections.max.reauth.ms, gssapi.sasl.jaas.config, listen, name, sasl.*, security.protocol, ssl.*)`},
+			want: []string{`conf: linkproxy.toml:8: [[listener]] #1 key "tls": unknown key (valid keys: advertised_host, broker_port_base, connection.failed.authentication.delay.ms, connections.max.reauth.ms, gssapi.sasl.jaas.config, listen, name, sasl.*, security.protocol, ssl.*)`},
 		},
 		{
 			name: "unknown top-level table",
@@ -154,6 +154,24 @@ log_level = "verbose"
 				`conf: linkproxy.toml:10: [proxy] "password.encoder.secret": too short (5 characters): give at least 16, as it is the only key to the link passwords in the state topic`,
 				`conf: linkproxy.toml:11: [proxy] "password.encoder.iterations": 100 is out of range 1024..2147483647`,
 				`conf: linkproxy.toml:12: [proxy] "password.encoder.cipher.algorithm": not supported: linkproxy encrypts link passwords with AES-256-GCM and a PBKDF2-HMAC-SHA512 key, which is not configurable; remove password.encoder.cipher.algorithm`,
+			},
+		},
+		{
+			name: "failed authentication delay not below the idle timeout",
+			src: validCluster + `
+[proxy]
+"connections.max.idle.ms" = 1000
+
+[[listener]]
+name = "SECURE"
+listen = "127.0.0.1:19092"
+"security.protocol" = "SASL_PLAINTEXT"
+"sasl.enabled.mechanisms" = ["OAUTHBEARER"]
+"sasl.oauthbearer.jwks.endpoint.url" = "https://idp.example/jwks"
+"connection.failed.authentication.delay.ms" = 1000
+`,
+			want: []string{
+				`conf: linkproxy.toml:14: [[listener]] #1 key "connection.failed.authentication.delay.ms": 1000 must be less than connections.max.idle.ms of [proxy] (1000): lower it, or raise connections.max.idle.ms`,
 			},
 		},
 		{

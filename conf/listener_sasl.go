@@ -13,9 +13,10 @@ import (
 )
 
 const (
-	keySaslMechanisms = "sasl.enabled.mechanisms"
-	keySaslCredFile   = "sasl.credentials.file"
-	keyMaxReauth      = "connections.max.reauth.ms"
+	keySaslMechanisms  = "sasl.enabled.mechanisms"
+	keySaslCredFile    = "sasl.credentials.file"
+	keyMaxReauth       = "connections.max.reauth.ms"
+	keyFailedAuthDelay = "connection.failed.authentication.delay.ms"
 
 	// Kafka's broker settings for OAUTHBEARER token validation (KIP-768).
 	keyOAuthJWKSURL        = "sasl.oauthbearer.jwks.endpoint.url"
@@ -34,7 +35,11 @@ var oauthKeys = []string{keyOAuthClockSkew, keyOAuthExpectedAud, keyOAuthExpecte
 	keyOAuthJWKSBackoff, keyOAuthJWKSBackoffMax, keyOAuthJWKSURL, keyOAuthScopeClaim, keyOAuthSubClaim}
 
 // saslListenerKeys are the [[listener]] keys parseListenerSASL reads.
-var saslListenerKeys = append(append([]string{keyMaxReauth, keySaslCredFile, keySaslMechanisms}, oauthKeys...), kerberosKeys...)
+var saslListenerKeys = append(append([]string{keyFailedAuthDelay, keyMaxReauth, keySaslCredFile, keySaslMechanisms}, oauthKeys...), kerberosKeys...)
+
+// DefaultFailedAuthenticationDelay is Kafka's
+// connection.failed.authentication.delay.ms default.
+const DefaultFailedAuthenticationDelay = 100 * time.Millisecond
 
 // ListenerSASL is how a SASL listener authenticates its clients.
 type ListenerSASL struct {
@@ -50,6 +55,13 @@ type ListenerSASL struct {
 	// re-authenticate; 0 means never (but an OAUTHBEARER session still
 	// ends when its token expires, as in Kafka).
 	ConnectionsMaxReauth time.Duration
+	// FailedAuthenticationDelay is Kafka's
+	// connection.failed.authentication.delay.ms: how long the answer to a
+	// failed authentication, and the close after it, are held back, to
+	// slow down clients guessing passwords; 0 means not at all. The proxy
+	// refuses it unless it is below connections.max.idle.ms, as Kafka
+	// requires.
+	FailedAuthenticationDelay time.Duration
 	// OAuthBearer is the sasl.oauthbearer.* token validation, set when
 	// OAUTHBEARER is enabled. A file JWKS parsed when the config was
 	// read.
@@ -80,7 +92,7 @@ func parseListenerSASL(errs *errorList, at place, flat map[string]any, l *Listen
 		return
 	}
 	fail := func(key string, err error) { errs.add(at, key, "%v", err) }
-	sl := &ListenerSASL{}
+	sl := &ListenerSASL{FailedAuthenticationDelay: DefaultFailedAuthenticationDelay}
 	l.SASL = sl
 
 	if v, ok := flat[keySaslMechanisms]; !ok {
@@ -122,6 +134,14 @@ func parseListenerSASL(errs *errorList, at place, flat map[string]any, l *Listen
 			fail(keyMaxReauth, err)
 		} else {
 			sl.ConnectionsMaxReauth = time.Duration(n) * time.Millisecond
+		}
+	}
+	if v, ok := flat[keyFailedAuthDelay]; ok {
+		// An INT in Kafka, at least 0.
+		if n, err := asIntIn(v, 0, math.MaxInt32); err != nil {
+			fail(keyFailedAuthDelay, err)
+		} else {
+			sl.FailedAuthenticationDelay = time.Duration(n) * time.Millisecond
 		}
 	}
 	switch {
@@ -280,4 +300,20 @@ func parseMechanisms(v any) ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// checkFailedAuthDelay applies Kafka's rule that a failed authentication's
+// delayed close must come before the idle close
+// (connections.max.idle.ms of [proxy]).
+func checkFailedAuthDelay(errs *errorList, cfg *Config) {
+	for i, l := range cfg.Listeners {
+		if l.SASL == nil {
+			continue
+		}
+		if d := l.SASL.FailedAuthenticationDelay; d >= cfg.Proxy.ConnectionsMaxIdle {
+			errs.add(place{table: listenerTable, index: i + 1}, keyFailedAuthDelay,
+				"%d must be less than connections.max.idle.ms of [proxy] (%d): lower it, or raise connections.max.idle.ms",
+				d.Milliseconds(), cfg.Proxy.ConnectionsMaxIdle.Milliseconds())
+		}
+	}
 }

@@ -40,6 +40,7 @@ listen = "127.0.0.2:19192"
 "sasl.enabled.mechanisms" = ["SCRAM-SHA-512", "PLAIN"]
 "sasl.credentials.file" = ` + tomlString(path) + `
 "connections.max.reauth.ms" = 60000
+"connection.failed.authentication.delay.ms" = 250
 
 [[listener]]
 name = "DOTTED"
@@ -58,11 +59,13 @@ sasl.credentials.file = ` + tomlString(path) + `
 	want := ListenerSASL{EnabledMechanisms: []string{"SCRAM-SHA-512", "PLAIN"}, CredentialsFile: path, ConnectionsMaxReauth: time.Minute}
 	l := cfg.Listeners[1]
 	if l.SecurityProtocol != "SASL_PLAINTEXT" || l.SASL == nil || !slices.Equal(l.SASL.EnabledMechanisms, want.EnabledMechanisms) ||
-		l.SASL.CredentialsFile != want.CredentialsFile || l.SASL.ConnectionsMaxReauth != want.ConnectionsMaxReauth {
+		l.SASL.CredentialsFile != want.CredentialsFile || l.SASL.ConnectionsMaxReauth != want.ConnectionsMaxReauth ||
+		l.SASL.FailedAuthenticationDelay != 250*time.Millisecond {
 		t.Errorf("SASL listener: %+v %+v", l, l.SASL)
 	}
 	l = cfg.Listeners[2]
-	if l.SASL == nil || !slices.Equal(l.SASL.EnabledMechanisms, []string{"SCRAM-SHA-256", "SCRAM-SHA-512"}) || l.SASL.ConnectionsMaxReauth != 0 {
+	if l.SASL == nil || !slices.Equal(l.SASL.EnabledMechanisms, []string{"SCRAM-SHA-256", "SCRAM-SHA-512"}) || l.SASL.ConnectionsMaxReauth != 0 ||
+		l.SASL.FailedAuthenticationDelay != DefaultFailedAuthenticationDelay {
 		t.Errorf("dotted keys, comma-separated mechanisms: %+v", l.SASL)
 	}
 }
@@ -130,6 +133,27 @@ listen = "127.0.0.2:19892"
 "security.protocol" = "SASL_PLAINTEXT"
 "sasl.enabled.mechanisms" = ["PLAIN", 3]
 "sasl.credentials.file" = ` + tomlString(path) + `
+
+[[listener]]
+name = "J"
+listen = "127.0.0.2:19992"
+"connection.failed.authentication.delay.ms" = 100
+
+[[listener]]
+name = "K"
+listen = "127.0.0.2:20092"
+"security.protocol" = "SASL_PLAINTEXT"
+"sasl.enabled.mechanisms" = ["PLAIN"]
+"sasl.credentials.file" = ` + tomlString(path) + `
+"connection.failed.authentication.delay.ms" = -1
+
+[[listener]]
+name = "L"
+listen = "127.0.0.2:20192"
+"security.protocol" = "SASL_PLAINTEXT"
+"sasl.enabled.mechanisms" = ["PLAIN"]
+"sasl.credentials.file" = ` + tomlString(path) + `
+"connection.failed.authentication.delay.ms" = 2147483648
 `
 	_, err := Parse([]byte(src), "sasl.toml")
 	if err == nil {
@@ -149,6 +173,9 @@ listen = "127.0.0.2:19892"
 		`conf: sasl.toml:42: [[listener]] #6 key "sasl.enabled.mechanisms": PLAIN is listed twice`,
 		`conf: sasl.toml:49: [[listener]] #7 key "sasl.enabled.mechanisms": "DIGEST-MD5" is not a mechanism linkproxy serves: use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512`,
 		`conf: sasl.toml:56: [[listener]] #8 key "sasl.enabled.mechanisms": expected mechanism names, got an integer (3) in the array`,
+		`conf: sasl.toml:62: [[listener]] #9 key "connection.failed.authentication.delay.ms": set, but security.protocol is PLAINTEXT, which does not use SASL: set security.protocol to SASL_PLAINTEXT or SASL_SSL to authenticate clients, or remove connection.failed.authentication.delay.ms`,
+		`conf: sasl.toml:70: [[listener]] #10 key "connection.failed.authentication.delay.ms": -1 is out of range 0..2147483647`,
+		`conf: sasl.toml:78: [[listener]] #11 key "connection.failed.authentication.delay.ms": 2147483648 is out of range 0..2147483647`,
 	}
 	got := strings.Split(err.Error(), "\n")
 	if len(got) != len(want) {

@@ -48,7 +48,12 @@ type pending struct {
 type client struct {
 	p    *Proxy
 	conn *listeners.Conn
+	// up is the upstream connection, nil until dialed: on SASL listeners
+	// once the client has authenticated (sasl.go). upMu orders setting it
+	// against close, which may come first from another goroutine; the
+	// pumps start after it is set and read it freely.
 	up   net.Conn
+	upMu sync.Mutex
 	// upSession is up's SASL session, nil without SASL (upstream.go).
 	upSession *clientprops.Session
 	log       hclog.Logger
@@ -88,18 +93,6 @@ func (p *Proxy) handle(c *listeners.Conn) {
 		}
 		cl.principal.Store(&principal)
 	}
-	up, session, err := p.dialUpstream(p.ctx, c.NodeID)
-	if errors.Is(err, clientprops.ErrAuthentication) {
-		log.Error("connection refused: the proxy's own SASL authentication to the upstream broker failed; check sasl.mechanism and sasl.jaas.config in [cluster]", "error", err)
-		c.Close()
-		return
-	}
-	if err != nil {
-		log.Warn("connection refused: upstream broker unreachable; check [cluster] bootstrap.servers and that the broker is up", "error", err)
-		c.Close()
-		return
-	}
-	cl.up, cl.upSession = up, session
 	cl.touch()
 	if !p.track(cl) {
 		cl.close("proxy shutting down")
@@ -109,6 +102,34 @@ func (p *Proxy) handle(c *listeners.Conn) {
 	cl.stat.accepted.Add(1)
 	cl.stat.open.Add(1)
 	defer cl.stat.open.Add(-1)
+	// The raw socket, not a wrapper, so that streaming can splice.
+	rd := wire.NewReader(c.Conn, ioBufSize, p.cfg.Proxy.SocketRequestMaxBytes, &p.pool)
+	if cl.auth != nil {
+		// No upstream connection for a client that has not
+		// authenticated: strangers must not make the proxy open (and
+		// authenticate) connections to the cluster (sasl.go).
+		if cached := p.cachedApiVersions(c.NodeID); cached != nil {
+			if !cl.authenticateFirst(rd, cached) {
+				return
+			}
+		} else {
+			log.Debug("no ApiVersions answer cached from the upstream yet (the cluster was not reached since start): dialing the upstream before the client authenticates")
+		}
+	}
+	up, session, err := p.dialUpstream(p.ctx, c.NodeID)
+	if errors.Is(err, clientprops.ErrAuthentication) {
+		log.Error("connection refused: the proxy's own SASL authentication to the upstream broker failed; check sasl.mechanism and sasl.jaas.config in [cluster]", "error", err)
+		cl.closeQuiet()
+		return
+	}
+	if err != nil {
+		log.Warn("connection refused: upstream broker unreachable; check [cluster] bootstrap.servers and that the broker is up", "error", err)
+		cl.closeQuiet()
+		return
+	}
+	if !cl.setUpstream(up, session) {
+		return
+	}
 	if pr := cl.Principal(); pr != "" {
 		log.Info("connection opened", "upstream", up.RemoteAddr().String(), "principal", pr)
 	} else {
@@ -118,7 +139,7 @@ func (p *Proxy) handle(c *listeners.Conn) {
 	reqDone := make(chan struct{})
 	go func() {
 		defer close(reqDone)
-		cl.pumpRequests()
+		cl.pumpRequests(rd)
 	}()
 	cl.pumpResponses()
 	<-reqDone
@@ -126,18 +147,51 @@ func (p *Proxy) handle(c *listeners.Conn) {
 
 func (cl *client) touch() { cl.lastActive.Store(time.Now().UnixNano()) }
 
+// setUpstream gives the connection its upstream; false, closing up, when
+// the connection closed meanwhile.
+func (cl *client) setUpstream(up net.Conn, s *clientprops.Session) bool {
+	cl.upMu.Lock()
+	defer cl.upMu.Unlock()
+	select {
+	case <-cl.done:
+		up.Close()
+		return false
+	default:
+	}
+	cl.up, cl.upSession = up, s
+	return true
+}
+
+// closeDone marks the connection done and closes both sides once; it
+// reports whether this call did it.
+func (cl *client) closeDone() bool {
+	first := false
+	cl.closeOnce.Do(func() {
+		first = true
+		cl.upMu.Lock()
+		close(cl.done)
+		up := cl.up
+		cl.upMu.Unlock()
+		cl.conn.Close()
+		if up != nil {
+			up.Close()
+		}
+	})
+	return first
+}
+
+// closeQuiet closes without a log line: the caller logged why.
+func (cl *client) closeQuiet() { cl.closeDone() }
+
 // close ends both sides once; the first reason wins and is logged.
 func (cl *client) close(reason string) {
-	cl.closeOnce.Do(func() {
-		close(cl.done)
-		cl.conn.Close()
-		cl.up.Close()
+	if cl.closeDone() {
 		if p := cl.Principal(); p != "" {
 			cl.log.Info("connection closed", "principal", p, "reason", reason)
 			return
 		}
 		cl.log.Info("connection closed", "reason", reason)
-	})
+	}
 }
 
 // closeErr closes for err, naming whose side failed.
@@ -162,10 +216,9 @@ func (cl *client) closeErr(side string, err error) {
 	}
 }
 
-func (cl *client) pumpRequests() {
+// pumpRequests forwards the requests rd reads from the client.
+func (cl *client) pumpRequests(rd *wire.Reader) {
 	p := cl.p
-	// The raw sockets, not wrappers, so that streaming can splice.
-	rd := wire.NewReader(cl.conn.Conn, ioBufSize, p.cfg.Proxy.SocketRequestMaxBytes, &p.pool)
 	w := bufio.NewWriterSize(cl.up, ioBufSize)
 	for {
 		size, err := rd.Size()
@@ -184,11 +237,7 @@ func (cl *client) pumpRequests() {
 		cl.stat.bytesIn.Add(int64(size))
 		stream := size > streamAbove
 		if cl.auth != nil && cl.auth.holdsFrames() {
-			if size-4 > saslMaxReceiveSize {
-				cl.stat.refused.Add(1)
-				reason := fmt.Sprintf("SASL frame of %d bytes before authentication completed exceeds the limit of %d bytes (Kafka's sasl.server.max.receive.size)", size-4, saslMaxReceiveSize)
-				cl.saslLog("frame", "SASL exchange refused; closing the connection", "reason", reason)
-				cl.close(reason)
+			if cl.saslTooLarge(size) {
 				return
 			}
 			stream = false
@@ -372,6 +421,13 @@ func (cl *client) pumpResponses() {
 		}
 		if req.local != nil { // answered here (sasl.go): the stand-in's answer is dropped
 			p.pool.Put(frame)
+			if req.local.failed { // earlier responses go out, this one waits
+				if err = w.Flush(); err != nil {
+					cl.closeErr("client", err)
+					return
+				}
+				cl.failedAuthDelay()
+			}
 			if _, err = w.Write(req.local.frame); err == nil && (req.local.closeReason != "" || rd.Buffered() == 0) {
 				err = w.Flush()
 			}

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -35,6 +39,14 @@ type Proxy struct {
 	guard    guardState               // the mirror-topic guard (guard.go)
 	sasl     map[string]*saslListener // SASL listeners by name (sasl.go)
 	saslLogs refusalLog
+	// verify bounds the PLAIN and SCRAM verifications running at once
+	// (sasl.go): PLAIN derives a PBKDF2 key per attempt, and a flood of
+	// logins must not starve the data path of CPU.
+	verify chan struct{}
+	// apiVersions is what the upstream brokers answer ApiVersions with,
+	// kept fresh by metadataLoop: SASL listeners answer it before a client
+	// authenticates, with no upstream connection (sasl.go).
+	apiVersions atomic.Pointer[apiVersionsCache]
 
 	ctx     context.Context
 	mu      sync.Mutex
@@ -62,6 +74,7 @@ func New(cfg *conf.Config, log hclog.Logger) (*Proxy, error) {
 		clients:  make(map[*client]struct{}),
 		counters: make(map[string]*counters),
 		sasl:     sl,
+		verify:   make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}
 	for _, l := range cfg.Listeners {
 		p.listeners = append(p.listeners, listeners.New(l, log))
@@ -195,7 +208,88 @@ func (p *Proxy) refreshMetadata(ctx context.Context) error {
 		seen = append(seen, rewrite.Broker{NodeID: b.NodeID, Host: b.Host, Port: b.Port, Rack: b.Rack})
 	}
 	p.observe(seen)
+	nodes := make([]int32, 0, len(resp.Brokers))
+	for _, b := range resp.Brokers {
+		nodes = append(nodes, b.NodeID)
+	}
+	p.refreshApiVersions(ctx, resp.ClusterID, nodes)
 	return nil
+}
+
+// apiVersionsCache holds each upstream broker's answer to ApiVersions at
+// the newest version both it and the proxy know.
+type apiVersionsCache struct {
+	byNode map[int32]*upstreamApiVersions
+	any    int32 // the lowest node cached: what answers on bootstrap ports
+}
+
+// upstreamApiVersions is one broker's ApiVersions answer, and who
+// answered: ApiVersions v5+ requests name the cluster and node they
+// expect (KIP-1242).
+type upstreamApiVersions struct {
+	resp    *kmsg.ApiVersionsResponse
+	node    int32
+	cluster *string
+}
+
+// cachedApiVersions is the ApiVersions answer of the broker a client port
+// stands for (any broker's for a bootstrap port), nil when the proxy has
+// none: the cluster was not reached since start.
+func (p *Proxy) cachedApiVersions(nodeID int32) *upstreamApiVersions {
+	c := p.apiVersions.Load()
+	if c == nil {
+		return nil
+	}
+	if nodeID == listeners.Bootstrap {
+		nodeID = c.any
+	}
+	return c.byNode[nodeID]
+}
+
+// refreshApiVersions asks every broker in the metadata for its
+// ApiVersions. A broker that does not answer keeps its previous answer:
+// the API list changes only when a broker is upgraded, and a client port
+// of an unreachable broker cannot dial it anyway.
+func (p *Proxy) refreshApiVersions(ctx context.Context, cluster *string, nodes []int32) {
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		fresh = make(map[int32]*upstreamApiVersions, len(nodes))
+	)
+	for _, n := range nodes {
+		wg.Go(func() {
+			req := kmsg.NewPtrApiVersionsRequest()
+			// Required from v3; Kafka checks them against its pattern.
+			req.ClientSoftwareName, req.ClientSoftwareVersion = "linkproxy", "1"
+			resp, err := p.admin.Broker(int(n)).Request(ctx, req)
+			if err == nil {
+				r := resp.(*kmsg.ApiVersionsResponse)
+				if err = kerr.ErrorForCode(r.ErrorCode); err == nil {
+					mu.Lock()
+					fresh[n] = &upstreamApiVersions{resp: r, node: n, cluster: cluster}
+					mu.Unlock()
+					return
+				}
+			}
+			p.log.Debug("upstream ApiVersions not refreshed; SASL listeners answer with the broker's previous answer, or dial it before authentication if there is none",
+				"cluster", p.cfg.Cluster.Name, "broker", n, "error", err)
+		})
+	}
+	wg.Wait()
+	old := p.apiVersions.Load()
+	for _, n := range nodes {
+		if _, ok := fresh[n]; !ok && old != nil && old.byNode[n] != nil {
+			fresh[n] = old.byNode[n]
+		}
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	c := &apiVersionsCache{byNode: fresh, any: slices.Min(slices.Collect(maps.Keys(fresh)))}
+	if old == nil {
+		p.log.Debug("upstream ApiVersions cached: SASL listeners now authenticate clients before dialing the upstream", "cluster", p.cfg.Cluster.Name, "brokers", len(fresh))
+	}
+	p.apiVersions.Store(c)
 }
 
 // metadataLoop keeps the broker directory fresh every metadata.max.age.ms,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/linkproxy/linkproxy/auth/oauth"
@@ -24,8 +25,8 @@ import (
 // SaslServerAuthenticator answers:
 //
 //   - Before authentication a connection may send ApiVersions (once, any
-//     version; forwarded, as the broker's answer is the API list) and
-//     SaslHandshake v0-v1. Anything else closes the connection, sending
+//     version; answered from the upstream broker's cached answer, see
+//     below) and SaslHandshake v0-v1. Anything else closes the connection, sending
 //     nothing, as Kafka does.
 //   - SaslHandshake names a mechanism. One not in sasl.enabled.mechanisms
 //     gets UNSUPPORTED_SASL_MECHANISM with the enabled list, then the
@@ -34,7 +35,11 @@ import (
 //     size, and so do the answers (the legacy flow).
 //   - A failed authentication gets SASL_AUTHENTICATION_FAILED with Kafka's
 //     message, then the connection closes; on the raw flow it closes with
-//     no answer, as in Kafka. A user not in the credentials file fails
+//     no answer, as in Kafka. As in Kafka, every authentication failure
+//     (a refused token, an unsupported mechanism, a request out of order)
+//     holds its answer and the close back for the listener's
+//     connection.failed.authentication.delay.ms, to slow down password
+//     guessing; malformed frames close at once. A user not in the credentials file fails
 //     exactly as a wrong password does (auth/sasl).
 //   - Once authenticated the connection carries the principal User:<name>
 //     beside its listener, and its requests are forwarded.
@@ -52,8 +57,20 @@ import (
 //     challenge, and the client's %x01 then SASL_AUTHENTICATION_FAILED
 //     with that message.
 //
-// Every SASL request is answered here, never forwarded. Its answer goes
-// back in request order the way the mirror-topic guard's do (guard.go): an
+// No upstream connection exists until the client has authenticated
+// (authenticateFirst): a stranger must not make the proxy open, and with
+// upstream SASL authenticate, connections to the private cluster. Until
+// then every frame is answered here and written straight back, in order;
+// ApiVersions from the upstream broker's answer that metadataLoop caches
+// (proxy.go), made for the request's version as the broker makes it and
+// then clamped and extended exactly as a forwarded answer is (rewrite in
+// client.go). The upstream is dialed once the client is authenticated.
+// Only while the proxy has no cached answer (the cluster not reached since
+// start) is the upstream dialed first, as on other listeners.
+//
+// Once the upstream exists (re-authentication, or that fallback), a SASL
+// request is still answered here, never forwarded. Its answer goes back in
+// request order the way the mirror-topic guard's do (guard.go): an
 // ApiVersions v0 stand-in goes upstream in its place and the broker's
 // answer to it is swapped for the SASL answer. A raw token has no
 // correlation id; its stand-in uses 0, the pairing being by order anyway.
@@ -63,8 +80,12 @@ import (
 // Failures are logged at most once per listener, client host and kind every
 // 10 seconds (with a count of those left out), naming the mechanism, the
 // reason and, when the credentials file has it, the user; never a
-// password or a token. The upstream connection is dialed at connection
-// open, as on PLAINTEXT listeners, and is not authenticated by the proxy.
+// password or a token.
+//
+// PLAIN and SCRAM verifications run at most GOMAXPROCS/2 (at least one)
+// at a time across the proxy, the others waiting their turn: PLAIN
+// derives a PBKDF2 key per attempt, and a flood of logins must not take
+// the CPU from the data path.
 
 // saslMaxReceiveSize is Kafka's sasl.server.max.receive.size default: the
 // largest frame accepted before authentication completes.
@@ -89,6 +110,7 @@ type saslListener struct {
 	name       string
 	mechanisms []string
 	reauth     time.Duration
+	failDelay  time.Duration // connection.failed.authentication.delay.ms
 	log        hclog.Logger
 
 	file  *sasl.File       // PLAIN and SCRAM
@@ -104,7 +126,7 @@ func saslListeners(cfg *conf.Config, log hclog.Logger) (map[string]*saslListener
 			continue
 		}
 		sl := &saslListener{name: l.Name, mechanisms: l.SASL.EnabledMechanisms,
-			reauth: l.SASL.ConnectionsMaxReauth, log: log.With("listener", l.Name)}
+			reauth: l.SASL.ConnectionsMaxReauth, failDelay: l.SASL.FailedAuthenticationDelay, log: log.With("listener", l.Name)}
 		if l.SASL.CredentialsFile != "" {
 			f, err := sasl.OpenFile(l.SASL.CredentialsFile)
 			if err != nil {
@@ -228,6 +250,8 @@ type localAnswer struct {
 	frame []byte
 	// closeReason, when set, closes the connection once frame is out.
 	closeReason string
+	// failed holds frame back for connection.failed.authentication.delay.ms.
+	failed bool
 }
 
 // saslVerdict is what the request pump does with a frame on a SASL
@@ -238,6 +262,7 @@ type saslVerdict struct {
 	corr      int32
 	closeNow  string // close sending nothing: at once, or during a re-authentication once earlier responses are out
 	logKind   string // for closeNow: log a rate-limited warning of this kind
+	failed    bool   // an authentication failure: the answer or close waits connection.failed.authentication.delay.ms
 }
 
 // saslFrame runs a frame read on a SASL listener through the SASL state.
@@ -262,11 +287,14 @@ func (cl *client) saslFrame(rd *wire.Reader, frame []byte, stream bool) (out []b
 		if cl.auth.reauth && !stream {
 			// Requests sent before the re-authentication get their
 			// responses first: the close goes in line.
-			v.answer = &localAnswer{closeReason: v.closeNow}
+			v.answer = &localAnswer{closeReason: v.closeNow, failed: v.failed}
 		} else {
 			if !stream {
 				clear(frame) // it may hold a password
 				cl.p.pool.Put(frame)
+			}
+			if v.failed {
+				cl.failedAuthDelay()
 			}
 			cl.close(v.closeNow)
 			return nil, false, pending{}, false, false
@@ -275,6 +303,7 @@ func (cl *client) saslFrame(rd *wire.Reader, frame []byte, stream bool) (out []b
 	if v.answer == nil {
 		return frame, stream, pending{}, false, true
 	}
+	v.answer.failed = v.failed
 	clear(frame)
 	cl.p.pool.Put(frame)
 	return apiVersionsStandIn(nil, v.corr), false, pending{correlationID: v.corr, key: 18, local: v.answer}, true, true
@@ -289,7 +318,7 @@ func (cl *client) saslCheck(frame []byte, whole bool) saslVerdict {
 		return cl.saslStep(frame[4:], 0, 0, false)
 	case phaseBadMechanism:
 		cl.saslLog("mechanism", "re-authentication with another mechanism refused", "error", s.badMech)
-		return saslVerdict{closeNow: s.badMech}
+		return saslVerdict{closeNow: s.badMech, failed: true}
 	}
 	h, err := wire.PeekRequestHeader(frame)
 	if err != nil {
@@ -339,10 +368,10 @@ func (cl *client) saslCheck(frame []byte, whole bool) saslVerdict {
 			}
 			return saslVerdict{}
 		case h.APIKey == 18:
-			return saslVerdict{closeNow: "a second ApiVersions before SASL authentication", logKind: "order"}
+			return saslVerdict{closeNow: "a second ApiVersions before SASL authentication", logKind: "order", failed: true}
 		}
 		return saslVerdict{closeNow: fmt.Sprintf("%s before SASL authentication: only ApiVersions, SaslHandshake and SaslAuthenticate after SaslHandshake are allowed; configure the client with security.protocol=%s and sasl.mechanism one of %v for listener %s",
-			apiName(h.APIKey), cl.conn.Listener.SecurityProtocol(), s.l.mechanisms, s.l.name), logKind: "order"}
+			apiName(h.APIKey), cl.conn.Listener.SecurityProtocol(), s.l.mechanisms, s.l.name), logKind: "order", failed: true}
 	case phaseAuthenticate:
 		if h.APIKey == 36 {
 			return cl.saslAuthenticate(frame, h)
@@ -362,10 +391,10 @@ func (cl *client) saslCheck(frame []byte, whole bool) saslVerdict {
 			ar.ErrorCode = codeIllegalSaslState
 			r = ar
 		default:
-			return saslVerdict{closeNow: reason, logKind: "order"}
+			return saslVerdict{closeNow: reason, logKind: "order", failed: true}
 		}
 		cl.saslLog("order", "SASL exchange refused; closing the connection", "reason", reason)
-		return saslVerdict{answer: &localAnswer{frame: localFrame(h.CorrelationID, r), closeReason: reason}, corr: h.CorrelationID}
+		return saslVerdict{answer: &localAnswer{frame: localFrame(h.CorrelationID, r), closeReason: reason}, corr: h.CorrelationID, failed: true}
 	}
 	return saslVerdict{closeNow: "unexpected SASL state"}
 }
@@ -393,7 +422,7 @@ func (cl *client) saslHandshake(frame []byte, h wire.RequestHeader) saslVerdict 
 		r.ErrorCode = codeUnsupportedSaslMechanism
 		reason := fmt.Sprintf("SASL mechanism %s is not enabled on listener %s (sasl.enabled.mechanisms: %v)", quoteShort(mech), s.l.name, s.l.mechanisms)
 		cl.saslLog("mechanism", "unsupported SASL mechanism requested", "mechanism", quoteShort(mech), "enabled", s.l.mechanisms)
-		return saslVerdict{answer: &localAnswer{frame: localFrame(h.CorrelationID, r), closeReason: reason}, corr: h.CorrelationID}
+		return saslVerdict{answer: &localAnswer{frame: localFrame(h.CorrelationID, r), closeReason: reason}, corr: h.CorrelationID, failed: true}
 	}
 	switch {
 	case s.reauth && mech != s.mechanism:
@@ -433,7 +462,11 @@ func (cl *client) saslAuthenticate(frame []byte, h wire.RequestHeader) saslVerdi
 func (cl *client) saslStep(token []byte, corr int32, version int16, framed bool) saslVerdict {
 	s := cl.auth
 	mech := s.auth.Mechanism()
+	if !cl.acquireVerify(mech) {
+		return saslVerdict{closeNow: "closed"} // the connection is closed already
+	}
 	answer, done, err := s.auth.Step(token)
+	cl.releaseVerify(mech)
 	if err == nil && done && s.reauth && s.auth.User() != s.user {
 		err = &sasl.Error{
 			Message: fmt.Sprintf("Cannot change principals during re-authentication from User.%s: User.%s", s.user, s.auth.User()),
@@ -456,11 +489,11 @@ func (cl *client) saslStep(token []byte, corr int32, version int16, framed bool)
 		cl.saslLog("failed", "SASL "+s.what()+" failed", args...)
 		reason := fmt.Sprintf("SASL %s failed (%s): %s", s.what(), mech, se.Reason)
 		if !framed { // Kafka's raw flow has no way to say why
-			return saslVerdict{closeNow: reason}
+			return saslVerdict{closeNow: reason, failed: true}
 		}
 		r := kmsg.NewPtrSASLAuthenticateResponse()
 		r.Version, r.ErrorCode, r.ErrorMessage = version, codeSaslAuthenticationFailed, kmsg.StringPtr(msg)
-		return saslVerdict{answer: &localAnswer{frame: localFrame(corr, r), closeReason: reason}, corr: corr}
+		return saslVerdict{answer: &localAnswer{frame: localFrame(corr, r), closeReason: reason}, corr: corr, failed: true}
 	}
 	if r, ok := s.auth.(sasl.Refuser); ok && !done {
 		if e := r.Refused(); e != nil {
@@ -602,4 +635,223 @@ func (cl *client) Principal() string {
 		return *p
 	}
 	return ""
+}
+
+// failedAuthDelay waits out connection.failed.authentication.delay.ms, or
+// until the connection closes. Kafka holds both the failure's answer and
+// the close back (KafkaChannel.delayCloseOnAuthenticationFailure), which
+// the callers do by waiting before either.
+func (cl *client) failedAuthDelay() {
+	d := cl.auth.l.failDelay
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-cl.done:
+	}
+}
+
+// verifyBounded reports whether mech's verification is bounded by
+// Proxy.verify: those against the credentials file, PLAIN's PBKDF2 above
+// all. OAUTHBEARER and GSSAPI check signatures and tickets, which cost far
+// less.
+func verifyBounded(mech string) bool {
+	return mech == sasl.Plain || mech == sasl.ScramSHA256 || mech == sasl.ScramSHA512
+}
+
+// acquireVerify waits for a verification slot; false when the connection
+// closed meanwhile.
+func (cl *client) acquireVerify(mech string) bool {
+	if !verifyBounded(mech) {
+		return true
+	}
+	select {
+	case cl.p.verify <- struct{}{}:
+		return true
+	case <-cl.done:
+		return false
+	}
+}
+
+func (cl *client) releaseVerify(mech string) {
+	if verifyBounded(mech) {
+		<-cl.p.verify
+	}
+}
+
+// saslTooLarge refuses, closing the connection, a frame above
+// sasl.server.max.receive.size while authentication is under way.
+func (cl *client) saslTooLarge(size int) bool {
+	if size-4 <= saslMaxReceiveSize {
+		return false
+	}
+	cl.stat.refused.Add(1)
+	reason := fmt.Sprintf("SASL frame of %d bytes before authentication completed exceeds the limit of %d bytes (Kafka's sasl.server.max.receive.size)", size-4, saslMaxReceiveSize)
+	cl.saslLog("frame", "SASL exchange refused; closing the connection", "reason", reason)
+	cl.close(reason)
+	return true
+}
+
+// authenticateFirst runs a connection's first SASL authentication with no
+// upstream connection: every frame is answered here and written straight
+// back, ApiVersions from cached, the upstream broker's own answer. It
+// reports whether the client authenticated; if not, the connection is
+// closed. Frames the client sent after its last SASL one stay in rd for
+// the request pump.
+func (cl *client) authenticateFirst(rd *wire.Reader, cached *upstreamApiVersions) bool {
+	for cl.auth.phase != phaseDone {
+		size, err := rd.Size()
+		if err != nil {
+			cl.closeErr("client", err)
+			return false
+		}
+		cl.touch()
+		cl.stat.requests.Add(1)
+		cl.stat.bytesIn.Add(int64(size))
+		if cl.saslTooLarge(size) {
+			return false
+		}
+		frame, err := rd.Next()
+		if err != nil {
+			cl.closeErr("client", err)
+			return false
+		}
+		v := cl.saslCheck(frame, true)
+		if v.closeNow == "" && v.answer == nil {
+			// The one request forwarded before authentication.
+			v = cl.apiVersionsAnswer(frame, cached)
+		}
+		clear(frame) // it may hold a password
+		cl.p.pool.Put(frame)
+		if v.closeNow != "" {
+			cl.stat.refused.Add(1)
+			if v.logKind != "" {
+				cl.saslLog(v.logKind, "SASL exchange refused; closing the connection", "reason", v.closeNow)
+			}
+			if v.failed {
+				cl.failedAuthDelay()
+			}
+			cl.close(v.closeNow)
+			return false
+		}
+		if v.failed {
+			cl.failedAuthDelay()
+		}
+		cl.stat.bytesOut.Add(int64(len(v.answer.frame)))
+		if _, err := cl.conn.Conn.Write(v.answer.frame); err != nil {
+			cl.closeErr("client", err)
+			return false
+		}
+		if v.answer.closeReason != "" {
+			cl.close(v.answer.closeReason)
+			return false
+		}
+	}
+	return true
+}
+
+// apiVersionsAnswer answers an ApiVersions request before authentication
+// with what the client would get through the proxy: the broker's answer,
+// made from cached, then rewritten as a forwarded one is.
+func (cl *client) apiVersionsAnswer(frame []byte, cached *upstreamApiVersions) saslVerdict {
+	exp, err := cl.admit(frame)
+	if err != nil { // as the request pump refuses it
+		cl.log.Warn("request refused", "error", err)
+		return saslVerdict{closeNow: "request refused: " + err.Error()}
+	}
+	h, err := wire.ParseRequestHeader(frame, rewrite.FlexibleRequestHeader(exp.key, exp.version))
+	if err != nil {
+		return saslVerdict{closeNow: fmt.Sprintf("before SASL authentication: %v", err), logKind: "frame"}
+	}
+	body, err := brokerApiVersions(cached, exp.version, frame[h.BodyOffset:])
+	if err != nil { // Kafka closes a request it cannot parse
+		return saslVerdict{closeNow: fmt.Sprintf("ApiVersions v%d before SASL authentication: %v", exp.version, err), logKind: "frame"}
+	}
+	resp := binary.BigEndian.AppendUint32(make([]byte, 4, 8+len(body)), uint32(exp.correlationID)) // the response header is v0 at every version
+	resp = append(resp, body...)
+	binaryPutLength(resp)
+	out, err := cl.rewrite(exp, resp)
+	if err != nil {
+		cl.log.Error("cannot answer ApiVersions from the upstream's cached answer; closing the connection, the client will retry", "error", err)
+		return saslVerdict{closeNow: "bad response: " + err.Error()}
+	}
+	if !sameSlice(out, resp) {
+		resp = append(resp[:0], out...)
+		cl.p.pool.Put(out)
+	}
+	return saslVerdict{answer: &localAnswer{frame: resp}, corr: exp.correlationID}
+}
+
+// brokerApiVersions is the body of the answer Apache Kafka's broker whose
+// ApiVersions answer is cached gives to an ApiVersions request of version
+// v with body reqBody (KafkaApis.handleApiVersionsRequest). The body is
+// bounded by sasl.server.max.receive.size and ApiVersions requests hold
+// no arrays, so decoding it with kmsg allocates no more than its size.
+func brokerApiVersions(up *upstreamApiVersions, v int16, reqBody []byte) ([]byte, error) {
+	cached := up.resp
+	lo, hi := int16(0), cached.Version
+	for _, k := range cached.ApiKeys {
+		if k.ApiKey == 18 {
+			lo, hi = k.MinVersion, k.MaxVersion
+		}
+	}
+	// cached is at the newest version the proxy can encode: above it,
+	// the broker would answer in a form the proxy's rewrite refuses
+	// (rewrite.ClampApiVersions), so the client hears the proxy's limit.
+	if hi = min(hi, cached.Version); v > hi {
+		// KIP-511: UNSUPPORTED_VERSION in v0 form, which every client
+		// reads, with the range to retry in.
+		r := kmsg.NewApiVersionsResponse()
+		r.ErrorCode = kerr.UnsupportedVersion.Code
+		k := kmsg.NewApiVersionsResponseApiKey()
+		k.ApiKey, k.MinVersion, k.MaxVersion = 18, lo, hi
+		r.ApiKeys = append(r.ApiKeys, k)
+		return r.AppendTo(nil), nil
+	}
+	req := kmsg.NewApiVersionsRequest()
+	req.Version = v
+	if err := req.ReadFrom(reqBody); err != nil {
+		return nil, fmt.Errorf("%w: request body", wire.ErrMalformed)
+	}
+	errResp := func(code int16) []byte {
+		r := kmsg.NewApiVersionsResponse()
+		r.Version, r.ErrorCode = v, code
+		return r.AppendTo(nil)
+	}
+	// ApiVersionsRequest.isValid: v3+ names the client software.
+	if v >= 3 && (!validSoftware(req.ClientSoftwareName) || !validSoftware(req.ClientSoftwareVersion)) {
+		return errResp(kerr.InvalidRequest.Code), nil
+	}
+	// v5+ (KIP-1242) names the cluster and node the client expects: both
+	// or neither, and another broker's name sends it back to bootstrap.
+	if v >= 5 {
+		hasCluster, hasNode := req.ClusterID != nil, req.NodeID != -1
+		switch {
+		case hasCluster != hasNode:
+			return errResp(kerr.InvalidRequest.Code), nil
+		case hasCluster && (up.cluster == nil || *req.ClusterID != *up.cluster || req.NodeID != up.node):
+			return errResp(kerr.RebootstrapRequired.Code), nil
+		}
+	}
+	r := *cached
+	r.Version = v
+	return r.AppendTo(nil), nil
+}
+
+// validSoftware is Kafka's check of ApiVersions' client software name and
+// version: [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?
+func validSoftware(s string) bool {
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+	if s == "" || !alnum(s[0]) || !alnum(s[len(s)-1]) {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !alnum(c) && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/xdg-go/scram"
@@ -80,6 +81,13 @@ func freeRange(t *testing.T, n int) int {
 // one-broker kfake cluster; alice has both SCRAM entries, bob SHA-256.
 func saslProxy(t *testing.T, extra string) (addr string, logs *lockedBuf) {
 	t.Helper()
+	addr, logs, _ = saslProxyP(t, extra)
+	return addr, logs
+}
+
+// saslProxyP is saslProxy that also returns the proxy.
+func saslProxyP(t *testing.T, extra string) (addr string, logs *lockedBuf, p *Proxy) {
+	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +126,7 @@ listen = "127.0.0.1:%d"
 		t.Fatal(err)
 	}
 	logs = new(lockedBuf)
-	p, err := New(cfg, hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: logs, JSONFormat: true}))
+	p, err = New(cfg, hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: logs, JSONFormat: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +151,7 @@ listen = "127.0.0.1:%d"
 			t.Logf("logs:\n%s", logs)
 		}
 	})
-	return "127.0.0.1:" + strconv.Itoa(port), logs
+	return "127.0.0.1:" + strconv.Itoa(port), logs, p
 }
 
 type rawClient struct {
@@ -624,5 +632,313 @@ func TestWithSaslAPIs(t *testing.T) {
 	bad := []byte{0, 35} // UNSUPPORTED_VERSION, v0 form
 	if o := withSaslAPIs(3, bad); !sameSlice(o, bad) {
 		t.Error("an error body was changed")
+	}
+}
+
+// waitApiVersionsCached waits until the proxy holds the upstream's
+// ApiVersions answer, which its first metadata refresh fetches.
+func waitApiVersionsCached(t *testing.T, p *Proxy) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if p.cachedApiVersions(-1) != nil {
+			return
+		}
+	}
+	t.Fatal("no upstream ApiVersions cached within 10s")
+}
+
+// upstreams reports, for each connection the proxy tracks, whether it has
+// an upstream connection.
+func upstreams(p *Proxy) []bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []bool
+	for c := range p.clients {
+		c.upMu.Lock()
+		out = append(out, c.up != nil)
+		c.upMu.Unlock()
+	}
+	return out
+}
+
+// TestSASLAuthenticatesBeforeDialing: with the upstream's ApiVersions
+// cached, a connection has no upstream until its client authenticated,
+// and a failed login never gets one.
+func TestSASLAuthenticatesBeforeDialing(t *testing.T) {
+	addr, logs, p := saslProxyP(t, "")
+	waitApiVersionsCached(t, p)
+
+	r := dialSASL(t, addr)
+	av := kmsg.NewPtrApiVersionsRequest()
+	av.Version, av.ClientSoftwareName, av.ClientSoftwareVersion = 3, "sasl-test", "1"
+	if resp := r.roundTrip(av).(*kmsg.ApiVersionsResponse); resp.ErrorCode != 0 || len(resp.ApiKeys) == 0 {
+		t.Fatalf("ApiVersions: %+v", resp)
+	}
+	if hr := r.handshake(1, "PLAIN"); hr.ErrorCode != 0 {
+		t.Fatalf("handshake: %+v", hr)
+	}
+	if ups := upstreams(p); len(ups) != 1 || ups[0] {
+		t.Fatalf("before authentication: connections with an upstream %v, want [false]", ups)
+	}
+	if ar := r.authenticate(1, []byte("\x00bob\x00"+saslBobPass)); ar.ErrorCode != 0 {
+		t.Fatalf("PLAIN: %+v", ar)
+	}
+	r.metadataWorks()
+	if ups := upstreams(p); len(ups) != 1 || !ups[0] {
+		t.Fatalf("after authentication: connections with an upstream %v, want [true]", ups)
+	}
+	opened := waitLog(t, logs, func(l string) bool {
+		return strings.Contains(l, `"connection opened"`) && strings.Contains(l, r.c.LocalAddr().String())
+	})
+	if !strings.Contains(opened, `"principal":"User:bob"`) {
+		t.Errorf("connection opened before authentication: %s", opened)
+	}
+	r.c.Close()
+
+	// A wrong password: answered, closed, and never dialed.
+	r = dialSASL(t, addr)
+	resp := r.scramLogin(2, sasl.ScramSHA512, "alice", saslWrongPass)
+	if resp.ErrorCode != codeSaslAuthenticationFailed {
+		t.Fatalf("wrong password: %+v", resp)
+	}
+	r.wantClosed("wrong password")
+	local := r.c.LocalAddr().String()
+	waitLog(t, logs, func(l string) bool { return strings.Contains(l, `"connection closed"`) && strings.Contains(l, local) })
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, `"connection opened"`) && strings.Contains(l, local) {
+			t.Errorf("a failed login opened an upstream connection: %s", l)
+		}
+	}
+	if strings.Contains(logs.String(), "no ApiVersions answer cached") {
+		t.Error("fell back to dialing first although the answer was cached")
+	}
+}
+
+// TestSASLDialFirstWithoutCache: with no ApiVersions answer cached, the
+// upstream is dialed first and the SASL exchange runs through the
+// stand-ins, as before; answers are the same.
+func TestSASLDialFirstWithoutCache(t *testing.T) {
+	addr, logs, p := saslProxyP(t, "")
+	waitApiVersionsCached(t, p)
+	p.apiVersions.Store(nil) // the next refresh is metadata.max.age.ms away
+
+	r := dialSASL(t, addr)
+	av := kmsg.NewPtrApiVersionsRequest()
+	av.Version, av.ClientSoftwareName, av.ClientSoftwareVersion = 3, "sasl-test", "1"
+	avr := r.roundTrip(av).(*kmsg.ApiVersionsResponse)
+	if avr.ErrorCode != 0 || len(avr.ApiKeys) == 0 {
+		t.Fatalf("ApiVersions: %+v", avr)
+	}
+	if ups := upstreams(p); len(ups) != 1 || !ups[0] {
+		t.Fatalf("without a cached answer: connections with an upstream %v, want [true]", ups)
+	}
+	if resp := r.scramLogin(2, sasl.ScramSHA512, "alice", saslAlicePass); resp.ErrorCode != 0 {
+		t.Fatalf("login: %+v", resp)
+	}
+	r.metadataWorks()
+	waitLog(t, logs, func(l string) bool {
+		return strings.Contains(l, "no ApiVersions answer cached") && strings.Contains(l, `"@level":"debug"`)
+	})
+
+	r = dialSASL(t, addr)
+	if resp := r.scramLogin(2, sasl.ScramSHA512, "alice", saslWrongPass); resp.ErrorCode != codeSaslAuthenticationFailed {
+		t.Fatalf("wrong password: %+v", resp)
+	}
+	r.wantClosed("wrong password")
+}
+
+// TestSASLApiVersionsCachedSameAsForwarded: the answer made from the
+// cache is byte for byte the answer forwarded through the stand-in path,
+// for every version, an unknown one and an invalid request included.
+func TestSASLApiVersionsCachedSameAsForwarded(t *testing.T) {
+	addr, _, p := saslProxyP(t, "")
+	waitApiVersionsCached(t, p)
+	cached := p.apiVersions.Load()
+
+	reqs := map[string]func() []byte{}
+	for v := int16(0); v <= 5; v++ {
+		reqs[fmt.Sprintf("v%d", v)] = func() []byte {
+			req := kmsg.NewPtrApiVersionsRequest()
+			req.Version, req.ClientSoftwareName, req.ClientSoftwareVersion = v, "sasl-test", "1.0"
+			return kmsg.NewRequestFormatter(kmsg.FormatterClientID("sasl-test")).AppendRequest(nil, req, 7)
+		}
+	}
+	reqs["v3 bad software name"] = func() []byte {
+		req := kmsg.NewPtrApiVersionsRequest()
+		req.Version, req.ClientSoftwareName, req.ClientSoftwareVersion = 3, "bad name!", "1"
+		return kmsg.NewRequestFormatter().AppendRequest(nil, req, 7)
+	}
+	reqs["v9, unknown"] = func() []byte {
+		// A v5 body under a v9 header: a newer client's, near enough.
+		b := reqs["v5"]()
+		binary.BigEndian.PutUint16(b[6:], 9)
+		return b
+	}
+	answers := func(name string, frame []byte) []byte {
+		r := dialSASL(t, addr)
+		if _, err := r.c.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+		b, err := r.next()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return b
+	}
+	for name, req := range reqs {
+		p.apiVersions.Store(cached)
+		local := answers(name+" from the cache", req())
+		p.apiVersions.Store(nil)
+		forwarded := answers(name+" forwarded", req())
+		if !bytes.Equal(local, forwarded) {
+			t.Errorf("%s: from the cache\n%x\nforwarded\n%x", name, local, forwarded)
+		}
+	}
+}
+
+// TestSASLFailedAuthenticationDelay: a failed authentication's answer and
+// close wait connection.failed.authentication.delay.ms, with and without
+// an upstream connection, and the answer still comes before the close.
+func TestSASLFailedAuthenticationDelay(t *testing.T) {
+	const delay = 400 * time.Millisecond
+	addr, _, p := saslProxyP(t, `"connection.failed.authentication.delay.ms" = 400`)
+	waitApiVersionsCached(t, p)
+	cached := p.apiVersions.Load()
+	for _, upstreamFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("upstream first %v", upstreamFirst), func(t *testing.T) {
+			if upstreamFirst {
+				p.apiVersions.Store(nil)
+			} else {
+				p.apiVersions.Store(cached)
+			}
+			r := dialSASL(t, addr)
+			r.handshake(1, "PLAIN")
+			start := time.Now()
+			if ar := r.authenticate(1, []byte("\x00alice\x00"+saslWrongPass)); ar.ErrorCode != codeSaslAuthenticationFailed {
+				t.Fatalf("wrong password: %+v", ar)
+			}
+			if d := time.Since(start); d < delay {
+				t.Errorf("failure answered after %s, want at least %s", d, delay)
+			}
+			r.wantClosed("wrong password")
+
+			r = dialSASL(t, addr)
+			start = time.Now()
+			if hr := r.handshake(1, "GSSAPI"); hr.ErrorCode != codeUnsupportedSaslMechanism {
+				t.Fatalf("unsupported mechanism: %+v", hr)
+			}
+			if d := time.Since(start); d < delay {
+				t.Errorf("unsupported mechanism answered after %s, want at least %s", d, delay)
+			}
+			r.wantClosed("unsupported mechanism")
+
+			r = dialSASL(t, addr) // the raw flow closes with no answer
+			r.handshake(0, "PLAIN")
+			start = time.Now()
+			r.sendRaw([]byte("\x00alice\x00" + saslWrongPass))
+			r.wantClosed("raw PLAIN, wrong password")
+			if d := time.Since(start); d < delay {
+				t.Errorf("raw flow closed after %s, want at least %s", d, delay)
+			}
+		})
+	}
+}
+
+// TestSASLVerificationsBounded: a PLAIN verification waits for a slot
+// while all are taken, and runs once one is free.
+func TestSASLVerificationsBounded(t *testing.T) {
+	addr, _, p := saslProxyP(t, "")
+	waitApiVersionsCached(t, p)
+	for range cap(p.verify) {
+		p.verify <- struct{}{}
+	}
+	r := dialSASL(t, addr)
+	r.handshake(1, "PLAIN")
+	req := kmsg.NewPtrSASLAuthenticateRequest()
+	req.Version, req.SASLAuthBytes = 1, []byte("\x00bob\x00"+saslBobPass)
+	corr := r.send(req)
+	r.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	var one [1]byte
+	if n, err := r.c.Read(one[:]); n != 0 || err == nil {
+		t.Fatalf("answered while every verification slot was taken (%d bytes, %v)", n, err)
+	}
+	<-p.verify
+	if ar := r.response(req, corr).(*kmsg.SASLAuthenticateResponse); ar.ErrorCode != 0 {
+		t.Fatalf("PLAIN once a slot is free: %+v", ar)
+	}
+	r.metadataWorks()
+	for range cap(p.verify) - 1 {
+		<-p.verify
+	}
+}
+
+func TestBrokerApiVersions(t *testing.T) {
+	cluster := "c1"
+	cached := kmsg.NewPtrApiVersionsResponse()
+	cached.Version, cached.FinalizedFeaturesEpoch = 5, 3
+	for _, k := range [][3]int16{{0, 3, 12}, {3, 0, 13}, {18, 0, 5}} {
+		ak := kmsg.NewApiVersionsResponseApiKey()
+		ak.ApiKey, ak.MinVersion, ak.MaxVersion = k[0], k[1], k[2]
+		cached.ApiKeys = append(cached.ApiKeys, ak)
+	}
+	up := &upstreamApiVersions{resp: cached, node: 2, cluster: &cluster}
+	body := func(v int16, edit func(*kmsg.ApiVersionsRequest)) []byte {
+		req := kmsg.NewPtrApiVersionsRequest()
+		req.Version, req.ClientSoftwareName, req.ClientSoftwareVersion = v, "app", "1.2.3"
+		if edit != nil {
+			edit(req)
+		}
+		return req.AppendTo(nil)
+	}
+	other := "c2"
+	for _, tc := range []struct {
+		name     string
+		v        int16
+		req      []byte
+		up       *upstreamApiVersions
+		readAt   int16
+		wantCode int16
+		wantKeys string
+	}{
+		{name: "v0", v: 0, req: body(0, nil), wantKeys: "0:3-12 3:0-13 18:0-5"},
+		{name: "v3", v: 3, req: body(3, nil), readAt: 3, wantKeys: "0:3-12 3:0-13 18:0-5"},
+		{name: "v5 expecting this node", v: 5, req: body(5, func(r *kmsg.ApiVersionsRequest) { r.ClusterID, r.NodeID = &cluster, 2 }), readAt: 5, wantKeys: "0:3-12 3:0-13 18:0-5"},
+		{name: "v5 expecting another node", v: 5, req: body(5, func(r *kmsg.ApiVersionsRequest) { r.ClusterID, r.NodeID = &cluster, 1 }), readAt: 5, wantCode: kerr.RebootstrapRequired.Code},
+		{name: "v5 expecting another cluster", v: 5, req: body(5, func(r *kmsg.ApiVersionsRequest) { r.ClusterID, r.NodeID = &other, 2 }), readAt: 5, wantCode: kerr.RebootstrapRequired.Code},
+		{name: "v5 cluster without node", v: 5, req: body(5, func(r *kmsg.ApiVersionsRequest) { r.ClusterID = &cluster }), readAt: 5, wantCode: kerr.InvalidRequest.Code},
+		{name: "v3 bad software version", v: 3, req: body(3, func(r *kmsg.ApiVersionsRequest) { r.ClientSoftwareVersion = "1.2-" }), readAt: 3, wantCode: kerr.InvalidRequest.Code},
+		{name: "v3 empty software name", v: 3, req: body(3, func(r *kmsg.ApiVersionsRequest) { r.ClientSoftwareName = "" }), readAt: 3, wantCode: kerr.InvalidRequest.Code},
+		{name: "v6, unknown", v: 6, req: nil, wantCode: kerr.UnsupportedVersion.Code, wantKeys: "18:0-5"},
+		{name: "v5 to a v4 broker", v: 5, req: body(5, nil), wantCode: kerr.UnsupportedVersion.Code, wantKeys: "18:0-4",
+			up: &upstreamApiVersions{resp: &kmsg.ApiVersionsResponse{Version: 4, ApiKeys: []kmsg.ApiVersionsResponseApiKey{{ApiKey: 18, MaxVersion: 4}}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := up
+			if tc.up != nil {
+				u = tc.up
+			}
+			out, err := brokerApiVersions(u, tc.v, tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := kmsg.NewPtrApiVersionsResponse()
+			got.Version = tc.readAt
+			if err := got.ReadFrom(out); err != nil {
+				t.Fatalf("read at v%d: %v", tc.readAt, err)
+			}
+			var keys []string
+			for _, k := range got.ApiKeys {
+				keys = append(keys, fmt.Sprintf("%d:%d-%d", k.ApiKey, k.MinVersion, k.MaxVersion))
+			}
+			if got.ErrorCode != tc.wantCode || strings.Join(keys, " ") != tc.wantKeys {
+				t.Errorf("error %d, keys %q; want %d, %q", got.ErrorCode, strings.Join(keys, " "), tc.wantCode, tc.wantKeys)
+			}
+			if tc.wantCode == 0 && tc.readAt >= 3 && got.FinalizedFeaturesEpoch != 3 {
+				t.Errorf("features epoch %d, want the broker's 3", got.FinalizedFeaturesEpoch)
+			}
+		})
+	}
+	if _, err := brokerApiVersions(up, 3, []byte{0x05}); err == nil {
+		t.Error("a truncated request body was answered")
 	}
 }
