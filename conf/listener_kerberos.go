@@ -135,7 +135,7 @@ func parseListenerKerberos(errs *errorList, at place, flat map[string]any, mechs
 	}
 
 	if v, set := flat[keyKerberosRules]; set {
-		if rules, err := asStringList(v); err != nil {
+		if rules, err := clientprops.ParseList(v); err != nil {
 			fail(keyKerberosRules, "%v", err)
 		} else if _, err := sasl.ParseKerberosRules("", rules); err != nil {
 			fail(keyKerberosRules, "%v", err)

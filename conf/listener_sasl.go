@@ -9,7 +9,7 @@ import (
 
 	"github.com/linkproxy/linkproxy/auth/oauth"
 	"github.com/linkproxy/linkproxy/auth/sasl"
-	"github.com/linkproxy/linkproxy/conf/internal/tomlval"
+	"github.com/linkproxy/linkproxy/conf/clientprops"
 )
 
 const (
@@ -214,7 +214,7 @@ func parseOAuthBearer(errs *errorList, at place, flat map[string]any) *oauth.Con
 		}
 	}
 	if v, ok := flat[keyOAuthExpectedAud]; ok {
-		if l, err := asStringList(v); err != nil {
+		if l, err := clientprops.ParseList(v); err != nil {
 			fail(keyOAuthExpectedAud, err)
 		} else {
 			c.ExpectedAudience = l
@@ -234,55 +234,12 @@ func parseOAuthBearer(errs *errorList, at place, flat map[string]any) *oauth.Con
 	return c
 }
 
-// asStringList accepts an array of strings or, as in Kafka's
-// server.properties, one comma-separated string.
-func asStringList(v any) ([]string, error) {
-	var out []string
-	switch x := v.(type) {
-	case string:
-		for _, s := range strings.Split(x, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-	case []any:
-		for _, e := range x {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("expected strings, got %s in the array", tomlval.Describe(e, true))
-			}
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-	default:
-		return nil, fmt.Errorf("expected an array of strings, got %s", tomlval.Describe(v, true))
-	}
-	return out, nil
-}
-
-// parseMechanisms accepts an array of names or, as in Kafka's
-// server.properties, one comma-separated string. Names are case-sensitive,
-// as Kafka compares them.
+// parseMechanisms reads sasl.enabled.mechanisms. Names are
+// case-sensitive, as Kafka compares them.
 func parseMechanisms(v any) ([]string, error) {
-	var names []string
-	switch x := v.(type) {
-	case string:
-		for _, s := range strings.Split(x, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				names = append(names, s)
-			}
-		}
-	case []any:
-		for _, e := range x {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("expected mechanism names, got %s in the array", tomlval.Describe(e, true))
-			}
-			names = append(names, strings.TrimSpace(s))
-		}
-	default:
-		return nil, fmt.Errorf("expected an array of mechanism names, got %s", tomlval.Describe(v, true))
+	names, err := clientprops.ParseList(v)
+	if err != nil {
+		return nil, err
 	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf(`empty: list the mechanisms clients may use, e.g. ["SCRAM-SHA-512", "PLAIN"]`)

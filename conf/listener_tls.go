@@ -8,7 +8,7 @@ import (
 
 	"github.com/linkproxy/linkproxy/auth/keystore"
 	"github.com/linkproxy/linkproxy/auth/principal"
-	"github.com/linkproxy/linkproxy/conf/internal/tomlval"
+	"github.com/linkproxy/linkproxy/conf/clientprops"
 )
 
 // The values of ssl.client.auth, Kafka's.
@@ -165,7 +165,7 @@ func parseListenerTLS(errs *errorList, at place, flat map[string]any, l *Listene
 
 	paramsOK := true
 	if v, set := flat[keystore.PropEnabledProtocols]; set {
-		list, err := parseTLSList(v, "protocol")
+		list, err := clientprops.ParseList(v)
 		if err == nil {
 			_, _, err = keystore.ProtocolVersions(list)
 		}
@@ -176,7 +176,7 @@ func parseListenerTLS(errs *errorList, at place, flat map[string]any, l *Listene
 		t.Params.EnabledProtocols = list
 	}
 	if v, set := flat[keystore.PropCipherSuites]; set {
-		list, err := parseTLSList(v, "cipher suite")
+		list, err := clientprops.ParseList(v)
 		if err == nil {
 			_, _, err = keystore.ParseCipherSuites(list)
 		}
@@ -220,29 +220,4 @@ func parseListenerTLS(errs *errorList, at place, flat map[string]any, l *Listene
 			errs.add(at, keySslEndpointIdentAlg, `%q is not valid: use https or "" (a listener does not verify client host names either way, as in Kafka)`, s)
 		}
 	}
-}
-
-// parseTLSList accepts an array of names or, as in Kafka's
-// server.properties, one comma-separated string.
-func parseTLSList(v any, what string) ([]string, error) {
-	var names []string
-	switch x := v.(type) {
-	case string:
-		for _, s := range strings.Split(x, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				names = append(names, s)
-			}
-		}
-	case []any:
-		for _, e := range x {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("expected %s names, got %s in the array", what, tomlval.Describe(e, true))
-			}
-			names = append(names, strings.TrimSpace(s))
-		}
-	default:
-		return nil, fmt.Errorf("expected an array of %s names, got %s", what, tomlval.Describe(v, true))
-	}
-	return names, nil
 }

@@ -73,7 +73,7 @@ func convert(t Type, v any) (any, error) {
 		}
 		return nil, fmt.Errorf("expected a boolean, got %s", tomlval.Describe(v, true))
 	case TypeList:
-		return convertList(v)
+		return ParseList(v)
 	}
 	panic(fmt.Sprintf("clientprops: convert to %v", t))
 }
@@ -110,7 +110,10 @@ func convertInt(t Type, v any) (any, error) {
 	return n, nil
 }
 
-func convertList(v any) (any, error) {
+// ParseList reads a Kafka LIST value, given in TOML as an array of strings
+// or, as in a .properties file, one comma-separated string. It is the one
+// list parser for client properties and the proxy's own Kafka-named keys.
+func ParseList(v any) ([]string, error) {
 	switch x := v.(type) {
 	case string:
 		// As Kafka: an empty string is an empty list, elements are
