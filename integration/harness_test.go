@@ -35,6 +35,7 @@ func (l testListener) owns(host string, port int32) bool {
 }
 
 type env struct {
+	Config    *conf.Config
 	Logs      *logBuffer
 	Cluster   *kfake.Cluster
 	Proxy     *proxy.Proxy
@@ -151,7 +152,7 @@ func startEnv(t testing.TB, opts ...envOpt) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Proxy = p
+	e.Proxy, e.Config = p, cfg
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	done := make(chan error, 1)

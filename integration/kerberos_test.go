@@ -199,6 +199,21 @@ func TestKerberosUpstream(t *testing.T) {
 		return m["principal"] == "User:alice" && m["mechanism"] == "GSSAPI"
 	})
 
+	// A client built from the same properties and closed, as the link
+	// store's short-lived admin client is, shares the login and must not
+	// stop the refresh the proxy lives on.
+	sibling, err := kgo.NewClient(a.Config.Cluster.Props.KgoOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pctx, pcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	err = sibling.Ping(pctx)
+	pcancel()
+	sibling.Close()
+	if err != nil {
+		t.Fatalf("a second client from [cluster]'s properties: %v", err)
+	}
+
 	// The refresh is due within about 4.5s of kinit; wait for two so that
 	// one certainly ran on a cache the first had renewed.
 	deadline := time.Now().Add(60 * time.Second)
@@ -218,6 +233,10 @@ func TestKerberosUpstream(t *testing.T) {
 	if end := tgtEnd(t, cache); !end.After(firstEnd) {
 		t.Fatalf("the cached TGT still ends at %v after kinit -R (first %v)", end, firstEnd)
 	}
+	// The refresh logs through the proxy's logger, naming the cluster.
+	a.Logs.waitLine(t, "Kerberos TGT refreshed", func(m map[string]any) bool {
+		return m["@module"] == "proxy.kerberos" && m["cluster"] == "test"
+	})
 	run("after-renewal")
 }
 

@@ -60,6 +60,7 @@ func New(cfg *conf.Config, log hclog.Logger) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Cluster.Props.SetLogger(log.With("cluster", cfg.Cluster.Name))
 	admin, err := kgo.NewClient(cfg.Cluster.Props.KgoOpts()...)
 	if err != nil {
 		return nil, fmt.Errorf("upstream client for cluster %s: %w", cfg.Cluster.Name, err)
@@ -119,6 +120,7 @@ func (p *Proxy) Run(ctx context.Context, ready func()) error {
 	// context says; closing the client is what interrupts it.
 	p.admin.Close()
 	wg.Wait()
+	p.cfg.Cluster.Props.Close()
 	return nil
 }
 

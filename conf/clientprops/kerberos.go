@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -46,7 +47,10 @@ type krbLogin struct {
 	service   string
 	kinit     string
 	rules     renewRules
-	log       hclog.Logger
+	// logp is the owner's logger once SetLogger names it: the
+	// mechanism is built while the configuration is parsed, before
+	// any logger exists.
+	logp atomic.Pointer[hclog.Logger]
 
 	mu      sync.Mutex
 	cl      *client.Client
@@ -97,7 +101,6 @@ func kerberosMechanism(opts map[string]string, p *Props) (sasl.Mechanism, error)
 	}
 	l := &krbLogin{
 		kinit: p.String("sasl.kerberos.kinit.cmd"),
-		log:   hclog.Default().Named("kerberos"),
 		rules: renewRules{
 			windowFactor: p.Float("sasl.kerberos.ticket.renew.window.factor"),
 			jitter:       p.Float("sasl.kerberos.ticket.renew.jitter"),
@@ -179,8 +182,20 @@ func krb5Config() (*config.Config, error) {
 	return c, nil
 }
 
+// logger is where the refresh loop logs: the owner's, or a discarding one
+// until SetLogger runs (tests that build a Props alone).
+func (l *krbLogin) logger() hclog.Logger {
+	if lg := l.logp.Load(); lg != nil {
+		return *lg
+	}
+	return hclog.NewNullLogger()
+}
+
 // krbMechanism is franz-go's GSSAPI client over the login, which it starts
-// at the first authentication; Close stops the refresh loop.
+// at the first authentication. It is deliberately not a franz-go
+// ClosingMechanism: every client built from one Props shares the login,
+// and one of them closing (a short-lived admin client) must not stop the
+// refresh the others live on. Props.Close stops it.
 type krbMechanism struct {
 	l     *krbLogin
 	inner sasl.Mechanism
@@ -192,8 +207,6 @@ func (m *krbMechanism) Authenticate(ctx context.Context, host string) (sasl.Sess
 	return m.inner.Authenticate(ctx, host)
 }
 
-// Close implements franz-go's sasl.ClosingMechanism.
-func (m *krbMechanism) Close() { m.l.stop() }
 
 // auth is the franz-go kerberos callback: the current client, logging in
 // first if needed.
@@ -214,6 +227,8 @@ func (l *krbLogin) auth(context.Context) (kerberos.Auth, error) {
 	return kerberos.Auth{Client: l.cl, Service: l.service, PersistAfterAuth: true}, nil
 }
 
+// stop ends the refresh loop and forgets the login; a later
+// authentication logs in again and restarts the loop.
 func (l *krbLogin) stop() {
 	l.mu.Lock()
 	cancel, done := l.cancel, l.done
@@ -224,6 +239,9 @@ func (l *krbLogin) stop() {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.done == done {
+		l.started, l.cancel, l.done = false, nil, nil
+	}
 	for _, c := range []*client.Client{l.prev, l.cl} {
 		if c != nil {
 			c.Destroy()
@@ -315,7 +333,7 @@ func (l *krbLogin) fromKeytab(cfg *config.Config) (*client.Client, tgtTimes, err
 	if err != nil {
 		// The login worked; without the lifetime the loop re-logs in
 		// every min.time.before.relogin, as Kafka does without a TGT.
-		l.log.Warn("Kerberos TGT lifetime unknown; re-login every sasl.kerberos.min.time.before.relogin", "principal", l.principal, "error", err)
+		l.logger().Warn("Kerberos TGT lifetime unknown; re-login every sasl.kerberos.min.time.before.relogin", "principal", l.principal, "error", err)
 		return cl, tgtTimes{}, nil
 	}
 	part := rep.DecryptedEncPart
@@ -336,10 +354,10 @@ func (l *krbLogin) refreshLoop(ctx context.Context) {
 		now := time.Now()
 		at, stop := l.rules.refreshAt(now, times, l.cacheFile != "", rand.Float64())
 		if stop != "" {
-			l.log.Error("Kerberos TGT refresh stopped: "+stop, "principal", name)
+			l.logger().Error("Kerberos TGT refresh stopped: "+stop, "principal", name)
 			return
 		}
-		l.log.Debug("Kerberos TGT refresh scheduled", "principal", name, "at", at, "expires", times.end)
+		l.logger().Debug("Kerberos TGT refresh scheduled", "principal", name, "at", at, "expires", times.end)
 		if sleep(ctx, at.Sub(now)) != nil {
 			return
 		}
@@ -352,14 +370,14 @@ func (l *krbLogin) refreshLoop(ctx context.Context) {
 			end := l.times.end
 			l.mu.Unlock()
 			if err == nil {
-				l.log.Info("Kerberos TGT refreshed", "principal", name, "expires", end)
+				l.logger().Info("Kerberos TGT refreshed", "principal", name, "expires", end)
 				break
 			}
 			if retry == 0 {
-				l.log.Error("Kerberos re-login failed; new broker connections will fail once the TGT expires: check the KDC and the keytab or ticket cache", "error", err)
+				l.logger().Error("Kerberos re-login failed; new broker connections will fail once the TGT expires: check the KDC and the keytab or ticket cache", "error", err)
 				break
 			}
-			l.log.Warn("Kerberos re-login failed; retrying in 10s", "error", err)
+			l.logger().Warn("Kerberos re-login failed; retrying in 10s", "error", err)
 			if sleep(ctx, 10*time.Second) != nil {
 				return
 			}
@@ -381,11 +399,11 @@ func (l *krbLogin) kinitRenew(ctx context.Context) bool {
 			return false
 		}
 		if retry == 0 {
-			l.log.Error("Kerberos ticket cache renewal failed; refresh stopped: run kinit again, or use a keytab (useKeyTab=true)",
+			l.logger().Error("Kerberos ticket cache renewal failed; refresh stopped: run kinit again, or use a keytab (useKeyTab=true)",
 				"cmd", l.kinit+" -R", "error", err, "output", strings.TrimSpace(string(out)))
 			return false
 		}
-		l.log.Warn("Kerberos ticket cache renewal failed; retrying in 10s", "cmd", l.kinit+" -R", "error", err)
+		l.logger().Warn("Kerberos ticket cache renewal failed; retrying in 10s", "cmd", l.kinit+" -R", "error", err)
 		if sleep(ctx, 10*time.Second) != nil {
 			return false
 		}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
@@ -294,4 +295,24 @@ func jaasExample(mechanism string) string {
 		return `'` + plainModule + ` required username="linkproxy" password="...";'`
 	}
 	return `'` + scramModule + ` required username="linkproxy" password="...";'`
+}
+
+// SetLogger names the logger of the SASL login's background work (the
+// Kerberos TGT refresh) for the connections p configures; without it
+// that work logs nothing. Call it before the first connection.
+func (p *Props) SetLogger(log hclog.Logger) {
+	if m, ok := p.sasl.(*krbMechanism); ok {
+		l := log.Named("kerberos")
+		m.l.logp.Store(&l)
+	}
+}
+
+// Close stops the SASL login's background work (the Kerberos TGT
+// refresh). The login belongs to p and is shared by every client and
+// dialer built from it, so p's owner closes it once those are closed. An
+// authentication after Close logs in again.
+func (p *Props) Close() {
+	if m, ok := p.sasl.(*krbMechanism); ok {
+		m.l.stop()
+	}
 }

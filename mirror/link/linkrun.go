@@ -39,6 +39,7 @@ func startLink(ctx context.Context, rec linkRecord, own string, log hclog.Logger
 	if err != nil {
 		return nil, err
 	}
+	cfg.Props.SetLogger(log.With("link", rec.Name))
 	src, err := kgo.NewClient(cfg.Props.KgoOpts()...)
 	if err != nil {
 		return nil, err
@@ -127,6 +128,7 @@ func (lr *linkRun) stop() {
 	lr.cancel()
 	<-lr.done
 	lr.src.Close()
+	lr.cfg.Props.Close()
 }
 
 // linkError is a failure to reach a source, with Confluent's link_error.
@@ -141,6 +143,7 @@ func probe(ctx context.Context, cfg *Config) (string, *linkError) {
 	if err != nil {
 		return "", &linkError{ErrUnknown, err}
 	}
+	defer cfg.Props.Close()
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, cfg.Props.Duration("socket.connection.setup.timeout.max.ms")+cfg.Props.Duration("request.timeout.ms"))
 	defer cancel()
