@@ -207,7 +207,6 @@ func (m *krbMechanism) Authenticate(ctx context.Context, host string) (sasl.Sess
 	return m.inner.Authenticate(ctx, host)
 }
 
-
 // auth is the franz-go kerberos callback: the current client, logging in
 // first if needed.
 func (l *krbLogin) auth(context.Context) (kerberos.Auth, error) {
