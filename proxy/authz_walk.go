@@ -154,13 +154,7 @@ func (w *walked) walkAuthz(flex bool) {
 // authzLocalAnswer adds the refused entries of the requests walkAuthz
 // walks to their response; nil for other keys.
 func (w *walked) authzLocalAnswer() func(kmsg.Response) {
-	mine, refusals := w.entries, w.refusals
-	name := func(e topicEntry) string {
-		if e.name != nil {
-			return string(e.name)
-		}
-		return refusals[e.ref].topic
-	}
+	mine, refusals, name := w.entries, w.refusals, w.entryName
 	switch w.key {
 	case 1:
 		return func(resp kmsg.Response) {

@@ -638,16 +638,19 @@ func (w *walked) verdict(frame []byte, h wire.RequestHeader, flex bool) guardVer
 	return v
 }
 
+// entryName is e's topic or group name as the answer carries it: the
+// request's, or the one resolved from its topic id ("" if none was).
+func (w *walked) entryName(e topicEntry) string {
+	if e.name != nil {
+		return string(e.name)
+	}
+	return w.refusals[e.ref].topic
+}
+
 // localAnswer returns what adds the refused entries to a response (every
 // entry for AddPartitionsToTxn).
 func (w *walked) localAnswer() func(kmsg.Response) {
-	mine, refusals := w.entries, w.refusals
-	name := func(e topicEntry) string {
-		if e.name != nil {
-			return string(e.name)
-		}
-		return refusals[e.ref].topic // resolved from the id, or ""
-	}
+	mine, refusals, name := w.entries, w.refusals, w.entryName
 	switch w.key {
 	case 0:
 		return func(resp kmsg.Response) {
